@@ -1,0 +1,246 @@
+"""`nashra …` subcommands: parse arguments, call services, print results."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.console import format_table, when
+from bot.ingest.poller import Poller, PollOutcome
+from bot.ingest.schedule import PollLoop
+from bot.ingest.sourcelist import (
+    SourceListError,
+    SourceSpec,
+    parse_interval,
+    read_opml,
+    read_source_file,
+    write_opml,
+)
+from bot.logs import configure_logging
+from bot.runtime import open_database, open_runtime
+from bot.services import sources as source_service
+from bot.settings import Settings, SettingsError, load_settings
+from storage import sources as source_store
+from storage.migrate import current_revision, downgrade, upgrade
+
+log = logging.getLogger("nashra")
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Run the scheduler (and, once configured, the bot) until SIGINT or SIGTERM."""
+    async with open_runtime(settings) as runtime:
+        loop = PollLoop(settings, Poller(settings, runtime.sessions, runtime.fetcher))
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        loop.start()
+        log.info("nashra running: polling every %.0f s", settings.poll_tick_seconds)
+        await stop.wait()
+        log.info("stopping")
+        await loop.stop()
+    return 0
+
+
+async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
+    """Poll every due source once (every unpaused one with --all) and print a table."""
+    async with open_runtime(settings) as runtime:
+        if args.all:
+            async with runtime.sessions.begin() as session:
+                await source_store.make_all_due(session, now=datetime.now(UTC))
+        poller = Poller(settings, runtime.sessions, runtime.fetcher)
+        outcomes: list[PollOutcome] = []
+        while batch := await poller.poll_due():
+            outcomes.extend(batch)
+    print(_outcome_table(outcomes))
+    return 1 if outcomes and all(o.error for o in outcomes) else 0
+
+
+def _outcome_table(outcomes: Sequence[PollOutcome]) -> str:
+    if not outcomes:
+        return "no source was due"
+    rows = [
+        [
+            str(o.source_id),
+            o.name or o.url,
+            o.status.value,
+            str(o.new),
+            str(o.seen),
+            o.error or "",
+            f"{o.seconds:.2f}s",
+        ]
+        for o in sorted(outcomes, key=lambda o: o.source_id)
+    ]
+    return format_table(["id", "source", "status", "new", "seen", "error", "time"], rows)
+
+
+async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings, migrate=False) as (engine, _sessions):
+        if args.action == "upgrade":
+            await upgrade(engine, args.revision)
+        elif args.action == "downgrade":
+            await downgrade(engine, args.revision)
+        print(f"database at revision {await current_revision(engine) or 'none'}")
+    return 0
+
+
+async def cmd_sources_list(settings: Settings, _args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions() as session:
+        states = await source_service.source_states(session)
+    if not states:
+        print("no sources yet: add one with `nashra sources add URL`")
+        return 0
+    rows = [
+        [
+            str(s.id),
+            s.name or "",
+            s.url,
+            s.state,
+            when(s.last_poll),
+            when(s.next_poll),
+            str(s.articles),
+            str(s.new_today),
+            (s.last_error or "")[:60],
+        ]
+        for s in states
+    ]
+    headers = ["id", "name", "url", "state", "last poll", "next poll", "articles", "new today"]
+    print(format_table([*headers, "last error"], rows))
+    return 0
+
+
+async def cmd_sources_add(settings: Settings, args: argparse.Namespace) -> int:
+    spec = SourceSpec(
+        url=args.url,
+        name=args.name,
+        language=args.language,
+        category=args.category,
+        interval_seconds=args.interval,
+    )
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        source = await source_service.add_source(session, spec)
+        print(f"added source {source.id}: {source.url}")
+    return 0
+
+
+def _report(report: source_service.SyncReport) -> str:
+    lines = [f"+ {url}" for url in report.added]
+    lines += [f"~ {url}" for url in report.updated]
+    lines += [f"- {url}" for url in report.removed]
+    lines += [f"? {url} (not in the file; --prune removes it)" for url in report.absent]
+    counts = (
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+    )
+    return "\n".join([*lines, counts])
+
+
+async def cmd_sources_sync(settings: Settings, args: argparse.Namespace) -> int:
+    specs = await asyncio.to_thread(read_source_file, Path(args.file))
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        report = await source_service.sync_sources(session, specs, prune=args.prune)
+    print(_report(report))
+    return 0
+
+
+async def cmd_sources_import(settings: Settings, args: argparse.Namespace) -> int:
+    specs = read_opml(await asyncio.to_thread(Path(args.file).read_bytes))
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        report = await source_service.import_sources(session, specs)
+    print(_report(report))
+    return 0
+
+
+async def cmd_sources_export(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions() as session:
+        data = write_opml(await source_service.export_specs(session))
+    if args.out:
+        await asyncio.to_thread(Path(args.out).write_bytes, data)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def _interval(text: str) -> int:
+    try:
+        return parse_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nashra", description="Nashra (نشرة): news from sources to Telegram chats."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the poller (and the bot)").set_defaults(func=cmd_run)
+
+    poll = sub.add_parser("poll", help="poll sources now")
+    poll.add_argument("--once", action="store_true", required=True, help="poll due sources once")
+    poll.add_argument("--all", action="store_true", help="every unpaused source, due or not")
+    poll.set_defaults(func=cmd_poll)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_sub.add_parser("downgrade", help="migrate back to REVISION")
+    down.add_argument("revision")
+    db_sub.add_parser("current", help="print the schema revision")
+    db.set_defaults(func=cmd_db)
+
+    sources = sub.add_parser("sources", help="news sources")
+    src = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
+    src.add_parser("list", help="each source and its state").set_defaults(func=cmd_sources_list)
+    add = src.add_parser("add", help="add one source")
+    add.add_argument("url")
+    add.add_argument("--name", help="site name used in attributions")
+    add.add_argument("--language", help="language code, e.g. ar or en")
+    add.add_argument("--category", help="fixed category (slug or name, e.g. politics, سياسة)")
+    add.add_argument("--interval", type=_interval, help="poll interval, e.g. 15m, 1h, 900")
+    add.set_defaults(func=cmd_sources_add)
+    sync = src.add_parser("sync", help="make the sources match FILE (.toml, .csv, .tsv)")
+    sync.add_argument("file")
+    sync.add_argument("--prune", action="store_true", help="delete sources not in FILE")
+    sync.set_defaults(func=cmd_sources_sync)
+    imp = src.add_parser("import", help="add the feeds of an OPML file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_sources_import)
+    exp = src.add_parser("export", help="write the sources as OPML")
+    exp.add_argument("--out", help="file to write (default: standard output)")
+    exp.set_defaults(func=cmd_sources_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"nashra: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    command: Command = args.func
+    try:
+        return asyncio.run(command(settings, args))
+    except (source_service.SourceError, SourceListError, OSError) as exc:
+        print(f"nashra: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,89 @@
+"""The same story from different sources gets one story id (within a time window)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.ingest.similarity import index_tokens, story_similarity, story_tokens
+from storage.articles import NewArticle
+from storage.models import ArticleStatus
+from storage.stories import (
+    NewStory,
+    StoryCandidate,
+    create_stories,
+    lock_story_matching,
+    stories_sharing_tokens,
+)
+
+LEAD_CHARS = 400
+MAX_COMPARISONS = 12  # candidates compared per article, those sharing most index tokens first
+
+
+async def assign_stories(
+    session: AsyncSession,
+    source_id: int,
+    articles: Sequence[NewArticle],
+    *,
+    now: datetime,
+    window: timedelta,
+    threshold: float,
+) -> list[NewArticle]:
+    """Each new article joined to the most similar recent story of another source, or a new
+    story. Articles stored as already seen are never delivered, so they are not matched;
+    they still start stories that later articles can join.
+
+    Call it in the transaction that stores the articles: it holds the story lock until then.
+    """
+    await lock_story_matching(session)
+    tokens = [story_tokens(a.title, a.text[:LEAD_CHARS], a.language) for a in articles]
+    keys = [index_tokens(t) for t in tokens]
+    wanted = {
+        key
+        for article, article_keys in zip(articles, keys, strict=True)
+        if article.status is ArticleStatus.NEW
+        for key in article_keys
+    }
+    candidates = await stories_sharing_tokens(
+        session, wanted, since=now - window, other_than_source=source_id
+    )
+    matches: list[int | None] = [
+        _best_match(article_tokens, article_keys, candidates, threshold)
+        if article.status is ArticleStatus.NEW
+        else None
+        for article, article_tokens, article_keys in zip(articles, tokens, keys, strict=True)
+    ]
+    unmatched = [i for i, story_id in enumerate(matches) if story_id is None]
+    new_ids = await create_stories(
+        session,
+        [NewStory(source_id, articles[i].language, tokens[i], keys[i]) for i in unmatched],
+        now=now,
+    )
+    for i, story_id in zip(unmatched, new_ids, strict=True):
+        matches[i] = story_id
+    return [replace(a, story_id=s) for a, s in zip(articles, matches, strict=True)]
+
+
+def _best_match(
+    tokens: frozenset[str],
+    keys: list[str],
+    candidates: dict[int, StoryCandidate],
+    threshold: float,
+) -> int | None:
+    wanted = frozenset(keys)
+    ranked = sorted(
+        ((len(c.index_hits & wanted), story_id) for story_id, c in candidates.items()),
+        reverse=True,
+    )
+    best_id: int | None = None
+    best_score = threshold
+    for shared, story_id in ranked[:MAX_COMPARISONS]:
+        if not shared:
+            break
+        score = story_similarity(tokens, candidates[story_id].tokens)
+        if score >= best_score:
+            best_id, best_score = story_id, score
+    return best_id

@@ -1,0 +1,467 @@
+"""HTTP fetching of feeds and article pages through one shared aiohttp session.
+
+`Fetcher.fetch` returns a `FetchResult` or raises a `FetchError` whose `kind` says what
+went wrong; it never raises aiohttp's own exceptions. Concurrency is bounded overall and
+per host name, the body is capped while it streams (counting decompressed bytes), and
+redirects are followed here, one hop at a time, so each hop takes its own slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+from aiohttp import hdrs
+from aiohttp.abc import AbstractResolver
+from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
+
+from bot.settings import Settings
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+ARTICLE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+ACCEPT_ENCODING = "gzip, deflate"
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RATE_LIMIT_STATUSES = frozenset({429, 503})
+MAX_RETRY_AFTER = 86_400.0
+# Some news sites send Content-Security-Policy headers longer than aiohttp's 8 KiB default.
+MAX_HEADER_FIELD_SIZE = 32 * 1024
+MAX_MESSAGE_CHARS = 300
+
+_DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+ConnectorFactory = Callable[[Settings], aiohttp.BaseConnector]
+
+
+class FetchErrorKind(StrEnum):
+    TIMEOUT = "timeout"
+    CONNECT = "connect"
+    DNS = "dns"
+    TLS = "tls"
+    DISCONNECTED = "disconnected"
+    HTTP_STATUS = "http_status"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    RATE_LIMITED = "rate_limited"
+    INVALID_URL = "invalid_url"
+    PROTOCOL = "protocol"
+
+
+class FetchError(Exception):
+    """A fetch that failed; `message` is one line and names the host, never the full URL."""
+
+    def __init__(
+        self,
+        kind: FetchErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.kind = kind
+        self.message = _one_line(message)
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A successful fetch: a 2xx with its decompressed body, or a 304 with none.
+
+    For a 304 that omits ETag / Last-Modified, the validators that were sent are returned.
+    `elapsed` counts from the moment the fetch got its first concurrency slot.
+    """
+
+    url: str
+    status: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    not_modified: bool
+    elapsed: float
+
+
+def make_connector(
+    settings: Settings, *, resolver: AbstractResolver | None = None
+) -> aiohttp.TCPConnector:
+    """The default connector; an SSRF guard can pass its own resolver or its own factory.
+
+    A resolver alone does not see URLs with a literal IP address (aiohttp skips resolution
+    for those), so a guard must also check at connection time, e.g. in a connector subclass.
+    """
+    return aiohttp.TCPConnector(
+        limit=settings.fetch_concurrency,
+        limit_per_host=settings.fetch_per_host,
+        resolver=resolver,
+    )
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped."""
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class Fetcher:
+    """Fetches URLs for the whole process; use as `async with Fetcher(settings) as f:`.
+
+    A session passed in stays the caller's to close; otherwise the fetcher creates one (on
+    `start()` or the first fetch) from `connector_factory` and closes it on `close()`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        connector_factory: ConnectorFactory = make_connector,
+    ) -> None:
+        self._settings = settings
+        self._session = session
+        self._owns_session = session is None
+        self._connector_factory = connector_factory
+        self._closed = False
+        self._slots = _Slots(settings.fetch_concurrency, settings.fetch_per_host)
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=settings.fetch_connect_timeout,
+            sock_connect=settings.fetch_connect_timeout,
+            sock_read=settings.fetch_read_timeout,
+        )
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        self._get_session()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
+        accept: str = FEED_ACCEPT,
+    ) -> FetchResult:
+        """GET `url`, following redirects; raises FetchError for every kind of failure."""
+        target = _parse_url(url)
+        request = _Request(
+            headers=self._headers(accept, etag, last_modified),
+            max_bytes=self._settings.fetch_max_bytes if max_bytes is None else max_bytes,
+            etag=etag,
+            last_modified=last_modified,
+        )
+        visited = {target}
+        clock: _Clock | None = None
+        redirects = 0
+        while True:
+            async with self._slots.hold(target.host or ""):
+                clock = clock or _Clock.start(self._settings.fetch_total_timeout)
+                outcome = await self._hop(target, request, clock.deadline)
+            if isinstance(outcome, _Response):
+                return outcome.result(clock.elapsed())
+            if redirects == self._settings.fetch_max_redirects:
+                raise _too_many_redirects(target.host or "", outcome in visited, redirects)
+            redirects += 1
+            visited.add(outcome)
+            target = outcome
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the Fetcher is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=self._connector_factory(self._settings),
+                timeout=self._timeout,
+            )
+        return self._session
+
+    def _headers(self, accept: str, etag: str | None, last_modified: str | None) -> dict[str, str]:
+        headers: dict[str, str] = {
+            hdrs.USER_AGENT: self._settings.user_agent,
+            hdrs.ACCEPT: accept,
+            hdrs.ACCEPT_ENCODING: ACCEPT_ENCODING,
+        }
+        for name, value in ((hdrs.IF_NONE_MATCH, etag), (hdrs.IF_MODIFIED_SINCE, last_modified)):
+            if value and not _CONTROL_CHARS.search(value):
+                headers[name] = value
+        return headers
+
+    async def _hop(self, url: URL, request: _Request, deadline: float) -> _Response | URL:
+        """One request: the response, or the URL a redirect points to."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._exchange(url, request)
+        except aiohttp.ConnectionTimeoutError:
+            raise _timeout(f"connecting to {url.host} took over {self._timeout.connect}s") from None
+        except aiohttp.SocketTimeoutError:
+            raise _timeout(f"{url.host} sent nothing for {self._timeout.sock_read}s") from None
+        except TimeoutError:
+            total = self._settings.fetch_total_timeout
+            raise _timeout(f"fetch from {url.host} took over {total}s") from None
+        except (aiohttp.ClientError, HttpProcessingError) as exc:
+            raise _client_error(exc, url.host or "") from None
+
+    async def _exchange(self, url: URL, request: _Request) -> _Response | URL:
+        session = self._get_session()
+        async with session.get(
+            url,
+            headers=request.headers,
+            allow_redirects=False,
+            raise_for_status=False,
+            timeout=self._timeout,
+            max_field_size=MAX_HEADER_FIELD_SIZE,
+        ) as response:
+            if response.status in REDIRECT_STATUSES:
+                return _redirect_target(url, response)
+            _check_status(url, response)
+            if response.status == 304:
+                return _Response.not_modified(response, request)
+            _check_declared_length(url, response, request.max_bytes)
+            body = await _read_body(url, response, request.max_bytes)
+            return _Response.with_body(response, body)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    headers: Mapping[str, str]
+    max_bytes: int
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    url: str
+    status: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+
+    @classmethod
+    def with_body(cls, response: aiohttp.ClientResponse, body: bytes) -> _Response:
+        return cls(
+            url=str(response.url),
+            status=response.status,
+            body=body,
+            etag=response.headers.get(hdrs.ETAG),
+            last_modified=response.headers.get(hdrs.LAST_MODIFIED),
+            content_type=response.headers.get(hdrs.CONTENT_TYPE),
+        )
+
+    @classmethod
+    def not_modified(cls, response: aiohttp.ClientResponse, request: _Request) -> _Response:
+        return cls(
+            url=str(response.url),
+            status=response.status,
+            body=b"",
+            etag=response.headers.get(hdrs.ETAG) or request.etag,
+            last_modified=response.headers.get(hdrs.LAST_MODIFIED) or request.last_modified,
+            content_type=response.headers.get(hdrs.CONTENT_TYPE),
+        )
+
+    def result(self, elapsed: float) -> FetchResult:
+        return FetchResult(
+            url=self.url,
+            status=self.status,
+            body=self.body,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            content_type=self.content_type,
+            not_modified=self.status == 304,
+            elapsed=elapsed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """The time budget of one fetch, counted from when it first got its slots."""
+
+    started: float
+    deadline: float
+
+    @classmethod
+    def start(cls, total: float) -> _Clock:
+        now = asyncio.get_running_loop().time()
+        return cls(started=now, deadline=now + total)
+
+    def elapsed(self) -> float:
+        return asyncio.get_running_loop().time() - self.started
+
+
+@dataclass(slots=True)
+class _HostSlot:
+    semaphore: asyncio.Semaphore
+    users: int = 0
+
+
+class _Slots:
+    """An overall limit and a per-host-name limit; a host's semaphore lives while in use.
+
+    The host slot is taken before the overall one, so requests queued behind a busy host
+    do not hold overall slots that other hosts could use.
+    """
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self._total = asyncio.Semaphore(total)
+        self._per_host = per_host
+        self._hosts: dict[str, _HostSlot] = {}
+
+    @asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = _HostSlot(asyncio.Semaphore(self._per_host))
+        slot.users += 1
+        try:
+            async with slot.semaphore, self._total:
+                yield
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                del self._hosts[host]
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError):
+        raise FetchError(FetchErrorKind.INVALID_URL, "the URL does not parse") from None
+    if parsed.scheme not in ("http", "https"):
+        scheme = parsed.scheme or "none"
+        raise FetchError(FetchErrorKind.INVALID_URL, f"unsupported URL scheme {scheme!r}")
+    if not parsed.host:
+        raise FetchError(FetchErrorKind.INVALID_URL, "the URL has no host")
+    return parsed.with_fragment(None)
+
+
+def _redirect_target(url: URL, response: aiohttp.ClientResponse) -> URL:
+    location = response.headers.get(hdrs.LOCATION)
+    if not location:
+        raise FetchError(
+            FetchErrorKind.HTTP_STATUS,
+            f"{url.host} answered redirect {response.status} without a Location",
+            status=response.status,
+        )
+    try:
+        target = url.join(URL(location))
+    except (TypeError, ValueError):
+        raise FetchError(
+            FetchErrorKind.INVALID_URL, f"{url.host} redirected to an invalid URL"
+        ) from None
+    if target.scheme not in ("http", "https") or not target.host:
+        raise FetchError(FetchErrorKind.INVALID_URL, f"{url.host} redirected to a non-HTTP(S) URL")
+    return target.with_fragment(None)
+
+
+def _check_status(url: URL, response: aiohttp.ClientResponse) -> None:
+    status = response.status
+    if 200 <= status < 300 or status == 304:
+        return
+    reason = f"{url.host} answered {status} {response.reason or ''}"
+    if status in RATE_LIMIT_STATUSES:
+        retry_after = parse_retry_after(response.headers.get(hdrs.RETRY_AFTER))
+        raise FetchError(
+            FetchErrorKind.RATE_LIMITED, reason, status=status, retry_after=retry_after
+        )
+    raise FetchError(FetchErrorKind.HTTP_STATUS, reason, status=status)
+
+
+def _check_declared_length(url: URL, response: aiohttp.ClientResponse, max_bytes: int) -> None:
+    declared = response.content_length
+    if declared is not None and declared > max_bytes:
+        raise _too_large(f"{url.host} declared {declared} bytes, over the {max_bytes}-byte limit")
+
+
+async def _read_body(url: URL, response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The decompressed body, failing as soon as it grows past `max_bytes`."""
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_large(f"body from {url.host} exceeds the {max_bytes}-byte limit")
+    return bytes(body)
+
+
+def _client_error(exc: aiohttp.ClientError | HttpProcessingError, host: str) -> FetchError:
+    """Map an aiohttp failure to a FetchError without quoting URLs (they may hold tokens)."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return FetchError(FetchErrorKind.DNS, f"could not resolve {host}")
+    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch):
+        return FetchError(FetchErrorKind.TLS, f"TLS failed with {host}: {type(exc).__name__}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = exc.os_error.strerror or type(exc.os_error).__name__
+        return FetchError(FetchErrorKind.CONNECT, f"could not connect to {host}: {reason}")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return FetchError(FetchErrorKind.PROTOCOL, f"bad or incomplete body from {host}: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        reason = (isinstance(exc, OSError) and exc.strerror) or type(exc).__name__
+        return FetchError(FetchErrorKind.DISCONNECTED, f"{host} dropped the connection: {reason}")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return FetchError(FetchErrorKind.INVALID_URL, f"invalid URL for {host}")
+    if isinstance(exc, aiohttp.ClientResponseError | HttpProcessingError):
+        return FetchError(FetchErrorKind.PROTOCOL, f"bad HTTP response from {host}: {exc.message}")
+    return FetchError(FetchErrorKind.PROTOCOL, f"request to {host} failed: {type(exc).__name__}")
+
+
+def _too_many_redirects(host: str, loop: bool, limit: int) -> FetchError:
+    what = "a redirect loop" if loop else "too many redirects"
+    return FetchError(FetchErrorKind.TOO_MANY_REDIRECTS, f"{what} at {host} (limit {limit})")
+
+
+def _timeout(message: str) -> FetchError:
+    return FetchError(FetchErrorKind.TIMEOUT, message)
+
+
+def _too_large(message: str) -> FetchError:
+    return FetchError(FetchErrorKind.TOO_LARGE, message)
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= MAX_MESSAGE_CHARS else line[: MAX_MESSAGE_CHARS - 1] + "…"

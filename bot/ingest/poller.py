@@ -1,0 +1,287 @@
+"""Polling: fetch a due source, parse it, keep what is new, record the source's state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.ingest.candidates import Candidate, build_article, keyed_entries
+from bot.ingest.dedupe import assign_stories
+from bot.ingest.entry import ParsedFeed
+from bot.ingest.fetch import Fetcher, FetchError, FetchResult
+from bot.ingest.fulltext import complete_teasers
+from bot.ingest.parse import FeedParseError, parse_feed
+from bot.ingest.writes import PollWriter
+from bot.settings import Settings
+from storage import articles as article_store
+from storage import sources as source_store
+from storage.articles import NewArticle
+from storage.models import ArticleStatus
+from storage.sources import PollRecord, SourceJob
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class PollStatus(StrEnum):
+    NEW = "new"  # stored at least one new article
+    UNCHANGED = "unchanged"  # parsed, nothing new
+    NOT_MODIFIED = "not-modified"  # 304: nothing parsed
+    BACKFILL = "backfill"  # first poll: entries stored as already seen
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    source_id: int
+    url: str
+    name: str | None
+    status: PollStatus
+    new: int = 0
+    seen: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    next_poll_at: datetime | None = None
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Poller:
+    """Polls sources; every outcome, failure included, is recorded on the source row."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        fetcher: Fetcher,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._fetcher = fetcher
+        self._clock = clock
+        self._owner = owner or worker_id()
+        self.lease = timedelta(seconds=max(600.0, 3 * settings.fetch_total_timeout))
+        # Write transactions take turns, so concurrent polls see each other's stories.
+        self._writer = PollWriter(sessions)
+
+    async def claim(self, limit: int, source_ids: Sequence[int] | None = None) -> list[SourceJob]:
+        async with self._sessions.begin() as session:
+            return await source_store.claim_due(
+                session,
+                now=self._clock(),
+                limit=limit,
+                owner=self._owner,
+                lease=self.lease,
+                source_ids=source_ids,
+            )
+
+    async def poll_due(self, limit: int | None = None) -> list[PollOutcome]:
+        """Claim every due source (up to `limit`) and poll them concurrently."""
+        jobs = await self.claim(limit or self._settings.poll_batch_size)
+        return list(await asyncio.gather(*(self.poll(job) for job in jobs)))
+
+    async def poll(self, job: SourceJob) -> PollOutcome:
+        """Poll one claimed source. Never raises: a failure becomes the source's last error."""
+        started = time.perf_counter()
+        try:
+            outcome = await self._poll(job)
+        except FetchError as exc:
+            outcome = await self._fail(job, exc.kind.value, exc.message, exc.retry_after)
+        except FeedParseError as exc:
+            outcome = await self._fail(job, "parse", f"not a feed: {exc}")
+        except Exception as exc:
+            log.exception("poll of source %s failed", job.id, extra={"source_id": job.id})
+            outcome = await self._fail(job, "internal", f"{type(exc).__name__}: {exc}")
+        seconds = time.perf_counter() - started
+        return _with_seconds(outcome, seconds)
+
+    async def _poll(self, job: SourceJob) -> PollOutcome:
+        result = await self._fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified)
+        now = self._clock()
+        next_poll_at = now + timedelta(seconds=self._interval(job))
+        if result.not_modified:
+            await self._writer.record(
+                PollRecord(
+                    job.id,
+                    polled_at=now,
+                    next_poll_at=next_poll_at,
+                    etag=result.etag or job.etag,
+                    last_modified=result.last_modified or job.last_modified,
+                )
+            )
+            return PollOutcome(
+                job.id, job.url, job.name, PollStatus.NOT_MODIFIED, next_poll_at=next_poll_at
+            )
+        feed, candidates = await asyncio.to_thread(self._parse, result)
+        return await self._store(job, result, feed, candidates, now, next_poll_at)
+
+    def _parse(self, result: FetchResult) -> tuple[ParsedFeed, list[Candidate]]:
+        feed = parse_feed(result.body, url=result.url, content_type=result.content_type)
+        candidates = keyed_entries(
+            feed, base_url=result.url, limit=self._settings.max_entries_per_poll
+        )
+        return feed, candidates
+
+    async def _store(
+        self,
+        job: SourceJob,
+        result: FetchResult,
+        feed: ParsedFeed,
+        candidates: list[Candidate],
+        now: datetime,
+        next_poll_at: datetime,
+    ) -> PollOutcome:
+        async with self._sessions() as session:
+            guids, urls = await article_store.known_keys(
+                session,
+                job.id,
+                [c.guid_key for c in candidates],
+                [c.url_key for c in candidates if c.url_key is not None],
+            )
+        fresh = [
+            c
+            for c in candidates
+            if c.guid_key not in guids and (c.url_key is None or c.url_key not in urls)
+        ]
+        articles = await asyncio.to_thread(self._build, job, feed, fresh, result.url, now)
+        new_ones = [a for a in articles if a.status is ArticleStatus.NEW]
+        if new_ones:
+            completed = await complete_teasers(
+                self._fetcher,
+                new_ones,
+                min_chars=self._settings.fulltext_min_chars,
+                max_chars=self._settings.max_article_chars,
+            )
+            by_key = {a.guid_key: a for a in completed}
+            articles = [by_key.get(a.guid_key, a) for a in articles]
+        async with self._writer.transaction() as session:
+            stored = await self._insert(session, job, articles, now)
+            new = sum(1 for a in articles if a.guid_key in stored and a.status is ArticleStatus.NEW)
+            await source_store.record_success(
+                session,
+                job.id,
+                now=now,
+                next_poll_at=next_poll_at,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                kind=feed.kind,
+                title=feed.title,
+                site_url=feed.link,
+                new_articles=new,
+            )
+        backfilled = len(stored) - new
+        status = (
+            PollStatus.NEW if new else PollStatus.BACKFILL if backfilled else PollStatus.UNCHANGED
+        )
+        log.info(
+            "polled source %s: %s new, %s backfilled, %s seen",
+            job.id,
+            new,
+            backfilled,
+            len(candidates) - len(stored),
+            extra={"source_id": job.id},
+        )
+        return PollOutcome(
+            job.id,
+            job.url,
+            job.name,
+            status,
+            new=new,
+            seen=len(candidates) - new,
+            next_poll_at=next_poll_at,
+        )
+
+    def _build(
+        self,
+        job: SourceJob,
+        feed: ParsedFeed,
+        fresh: list[Candidate],
+        base_url: str,
+        now: datetime,
+    ) -> list[NewArticle]:
+        backfill = self._settings.backfill_count
+        articles: list[NewArticle] = []
+        for position, candidate in enumerate(fresh):
+            as_new = job.first_polled or position < backfill
+            articles.append(
+                build_article(
+                    candidate,
+                    base_url=base_url,
+                    language_hint=job.language or feed.language,
+                    category_id=job.category_id,
+                    fetched_at=now,
+                    status=ArticleStatus.NEW if as_new else ArticleStatus.SEEN,
+                    max_chars=self._settings.max_article_chars,
+                )
+            )
+        return articles
+
+    async def _insert(
+        self, session: AsyncSession, job: SourceJob, articles: list[NewArticle], now: datetime
+    ) -> dict[str, int]:
+        with_stories = await assign_stories(
+            session,
+            job.id,
+            articles,
+            now=now,
+            window=timedelta(hours=self._settings.story_window_hours),
+            threshold=self._settings.story_similarity,
+        )
+        return await article_store.insert_articles(session, job.id, with_stories)
+
+    async def _fail(
+        self, job: SourceJob, kind: str, message: str, retry_after: float | None = None
+    ) -> PollOutcome:
+        now = self._clock()
+        delay = self._backoff(job, retry_after)
+        next_poll_at = now + timedelta(seconds=delay)
+        log.warning(
+            "source %s failed (%s): %s; next poll in %.0f s",
+            job.id,
+            kind,
+            message,
+            delay,
+            extra={"source_id": job.id},
+        )
+        await self._writer.record(
+            PollRecord(
+                job.id,
+                polled_at=now,
+                next_poll_at=next_poll_at,
+                failures=job.failures + 1,
+                error_kind=kind,
+                error=message,
+            )
+        )
+        return PollOutcome(
+            job.id, job.url, job.name, PollStatus.ERROR, error=message, next_poll_at=next_poll_at
+        )
+
+    def _interval(self, job: SourceJob) -> int:
+        return job.interval_seconds or self._settings.poll_interval_seconds
+
+    def _backoff(self, job: SourceJob, retry_after: float | None) -> float:
+        """Exponential in the failures so far, from the source's own interval, capped."""
+        cap = float(self._settings.backoff_max_seconds)
+        delay = min(cap, self._interval(job) * 2.0 ** min(job.failures, 32))
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return min(delay, cap)
+
+
+def _with_seconds(outcome: PollOutcome, seconds: float) -> PollOutcome:
+    return replace(outcome, seconds=seconds)

@@ -1,0 +1,111 @@
+"""One typed Settings object, read from the environment and `.env`, built once and passed in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import __version__
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+class Settings(BaseSettings):
+    """Every setting of a deployment; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    # Storage
+    database_url: str = "sqlite+aiosqlite:///data/nashra.db"
+    database_echo: bool = False
+
+    # Logging
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Polling schedule
+    poll_tick_seconds: PositiveFloat = 30.0
+    poll_interval_seconds: Annotated[int, Field(ge=60)] = 900
+    poll_batch_size: PositiveInt = 200
+    backoff_max_seconds: PositiveInt = 86_400
+    backfill_count: NonNegativeInt = 0
+
+    # Fetching
+    fetch_concurrency: PositiveInt = 32
+    fetch_per_host: PositiveInt = 2
+    fetch_connect_timeout: PositiveFloat = 10.0
+    fetch_read_timeout: PositiveFloat = 20.0
+    fetch_total_timeout: PositiveFloat = 60.0
+    fetch_max_bytes: PositiveInt = 10 * 1024 * 1024
+    fetch_max_redirects: Annotated[int, Field(ge=0, le=5)] = 5
+    user_agent: str = (
+        f"Nashra/{__version__} (Telegram news bot; +https://github.com/nashra-bot/nashra)"
+    )
+
+    # Entries
+    max_entries_per_poll: PositiveInt = 200
+    max_article_chars: PositiveInt = 100_000
+    fulltext_min_chars: NonNegativeInt = 400
+    story_window_hours: PositiveInt = 48
+    story_similarity: Annotated[float, Field(gt=0, le=1)] = 0.65
+    default_language: str = "ar"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not TOKEN_PATTERN.match(value.get_secret_value()):
+            raise ValueError("a bot token from @BotFather, like 123456:ABC-DEF…")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The database file for a SQLite URL (None for memory or other databases)."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[1] if "///" in self.database_url else ""
+        return Path(path) if path and path != ":memory:" else None
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation error into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+            lines.append(f"setting {name}: {error['msg']}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,68 @@
+"""Feed documents written here for tests (self-written fixtures, not real publishers' data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+    link: str | None = None
+    guid: str | None = None
+    description: str = ""
+    published: datetime | None = None
+    categories: tuple[str, ...] = ()
+    content_html: str | None = None
+
+
+def rss(
+    items: list[Item],
+    *,
+    title: str = "Test feed",
+    link: str = "https://example.com/",
+    language: str | None = "en",
+    encoding: str = "utf-8",
+) -> bytes:
+    """An RSS 2.0 document with content:encoded when an item has HTML content."""
+    parts = [
+        f'<?xml version="1.0" encoding="{encoding}"?>',
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
+        "<channel>",
+        f"<title>{escape(title)}</title><link>{escape(link)}</link>",
+        f"<description>{escape(title)}</description>",
+    ]
+    if language:
+        parts.append(f"<language>{language}</language>")
+    for item in items:
+        parts.append("<item>")
+        parts.append(f"<title>{escape(item.title)}</title>")
+        if item.link:
+            parts.append(f"<link>{escape(item.link)}</link>")
+        if item.guid:
+            parts.append(f'<guid isPermaLink="false">{escape(item.guid)}</guid>')
+        if item.description:
+            parts.append(f"<description>{escape(item.description)}</description>")
+        if item.content_html:
+            parts.append(f"<content:encoded><![CDATA[{item.content_html}]]></content:encoded>")
+        if item.published:
+            parts.append(f"<pubDate>{format_datetime(item.published)}</pubDate>")
+        parts.extend(f"<category>{escape(c)}</category>" for c in item.categories)
+        parts.append("</item>")
+    parts.append("</channel></rss>")
+    return "\n".join(parts).encode(encoding)
+
+
+def article_page(title: str, paragraphs: list[str], *, lang: str = "en") -> bytes:
+    """An article page with navigation and footer noise around the story."""
+    body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    direction = "rtl" if lang == "ar" else "ltr"
+    return f"""<!doctype html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">
+<title>{escape(title)}</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
+<article><h1>{escape(title)}</h1>{body}</article>
+<footer>Copyright Example News. <a href="/privacy">Privacy</a></footer>
+</body></html>""".encode()

@@ -1,0 +1,150 @@
+"""The `nashra` command line, run as a real process against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.feeds import Item, rss
+
+
+async def nashra(*args: str, database_url: str, **env: str) -> tuple[int, str, str]:
+    """Run `nashra ARGS…` in a child process; returns (exit code, stdout, stderr)."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "FULLTEXT_MIN_CHARS": "0",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environment,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/nashra.db"
+
+
+async def test_add_list_and_poll_once_print_each_sources_state(db_url: str) -> None:
+    async with FeedServer() as server:
+        server.add("/ar.xml", rss([Item("خبر أول", link="https://example.com/1")], language="ar"))
+        code, out, _ = await nashra(
+            "sources",
+            "add",
+            server.url("/ar.xml"),
+            "--name",
+            "enabbaladi.net",
+            "--language",
+            "ar",
+            "--category",
+            "سياسة",
+            "--interval",
+            "15m",
+            database_url=db_url,
+        )
+        assert code == 0, out
+        assert "added source 1" in out
+
+        code, out, _ = await nashra("poll", "--once", database_url=db_url)
+        assert code == 0
+        header, _rule, row = out.strip().splitlines()
+        assert header.split() == ["id", "source", "status", "new", "seen", "error", "time"]
+        assert row.split()[:5] == ["1", "enabbaladi.net", "backfill", "0", "1"]
+
+        code, out, _ = await nashra("poll", "--once", database_url=db_url)
+        assert out.strip() == "no source was due"
+
+        code, out, _ = await nashra("sources", "list", database_url=db_url)
+        assert code == 0
+        assert "enabbaladi.net" in out
+        assert " ok " in out
+
+
+async def test_a_duplicate_or_unknown_category_is_refused_with_a_clear_message(
+    db_url: str,
+) -> None:
+    code, _, _ = await nashra("sources", "add", "https://example.com/feed", database_url=db_url)
+    assert code == 0
+    code, _, err = await nashra("sources", "add", "https://EXAMPLE.com/feed", database_url=db_url)
+    assert code == 2
+    assert "already a source: https://example.com/feed" in err
+    code, _, err = await nashra(
+        "sources",
+        "add",
+        "https://example.com/other",
+        "--category",
+        "gossip",
+        database_url=db_url,
+    )
+    assert code == 2
+    assert "unknown category 'gossip'" in err
+    assert "politics" in err
+    code, _, err = await nashra("sources", "add", "ftp://example.com/x", database_url=db_url)
+    assert code == 2
+    assert "not an http(s) URL" in err
+
+
+async def test_sync_then_export_and_import_round_trip(db_url: str, tmp_path: Path) -> None:
+    listing = tmp_path / "sources.toml"
+    listing.write_text(
+        '[[source]]\nurl = "https://example.com/ar.xml"\nname = "عنب بلدي"\nlanguage = "ar"\n'
+        'category = "politics"\ninterval = "30m"\n\n'
+        '[[source]]\nurl = "https://example.org/en.xml"\nname = "Example"\nlanguage = "en"\n',
+        encoding="utf-8",
+    )
+    code, out, err = await nashra("sources", "sync", str(listing), database_url=db_url)
+    assert code == 0, err
+    assert "2 added" in out
+    code, out, _ = await nashra("sources", "sync", str(listing), database_url=db_url)
+    assert "0 added, 0 updated, 2 unchanged" in out
+
+    opml = tmp_path / "out.opml"
+    code, _, err = await nashra("sources", "export", "--out", str(opml), database_url=db_url)
+    assert code == 0, err
+    other = f"sqlite+aiosqlite:///{tmp_path}/other.db"
+    code, out, err = await nashra("sources", "import", str(opml), database_url=other)
+    assert code == 0, err
+    assert "2 added" in out
+    code, exported_again, _ = await nashra("sources", "export", database_url=other)
+    assert exported_again.encode() == opml.read_bytes()
+
+
+async def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(db_url: str) -> None:
+    code, out, err = await nashra(
+        "sources", "list", database_url="mysql://localhost/x", FETCH_PER_HOST="many"
+    )
+    assert code == 2
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert "DATABASE_URL" in line
+    assert "FETCH_PER_HOST" in line
+
+
+async def test_a_malformed_token_is_refused_without_echoing_it(db_url: str) -> None:
+    secret = "123456:this-is-not-a-valid-token"
+    code, _, err = await nashra("sources", "list", database_url=db_url, TELEGRAM_BOT_TOKEN=secret)
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN" in err
+    assert secret not in err
+
+
+async def test_db_upgrade_reports_the_revision(db_url: str) -> None:
+    code, out, _ = await nashra("db", "upgrade", database_url=db_url)
+    assert code == 0
+    assert out.strip().startswith("database at revision 0")

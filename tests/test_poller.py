@@ -1,0 +1,431 @@
+"""The poller against a local feed server and a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.ingest.fetch import Fetcher
+from bot.ingest.poller import Poller, PollStatus
+from bot.ingest.sourcelist import SourceSpec
+from bot.services.sources import add_source
+from bot.settings import Settings
+from storage.models import Article, ArticleStatus, Source
+from tests.conftest import Database
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.feeds import Item, article_page, rss
+
+T0 = datetime(2026, 1, 28, 9, 0, tzinfo=UTC)  # when the feeds' items were published
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC) + timedelta(seconds=1)  # sources added now are due
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def items(n: int, *, start: int = 0, prefix: str = "Story") -> list[Item]:
+    return [
+        Item(
+            title=f"{prefix} number {i} about harbour cranes {i * 7919 % 1000}",
+            link=f"https://news.example.com/{prefix.lower()}/{i}?utm_source=rss",
+            guid=f"{prefix}-{i}",
+            description=f"Body of {prefix.lower()} {i}. " * 40,
+            published=T0 - timedelta(hours=i),
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def settings_for(database: Database, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database.url,
+        "fulltext_min_chars": 0,
+        "fetch_total_timeout": 5.0,
+        "fetch_read_timeout": 2.0,
+        "poll_interval_seconds": 600,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as feed_server:
+        yield feed_server
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+PollerFactory = Callable[..., Poller]
+
+
+@pytest.fixture
+async def make_poller(database: Database, clock: Clock) -> AsyncIterator[PollerFactory]:
+    fetchers: list[Fetcher] = []
+
+    def factory(**overrides: object) -> Poller:
+        settings = settings_for(database, **overrides)
+        fetcher = Fetcher(settings)
+        fetchers.append(fetcher)
+        return Poller(settings, database.sessions, fetcher, clock=clock)
+
+    yield factory
+    for fetcher in fetchers:
+        await fetcher.close()
+
+
+async def add(database: Database, url: str, **fields: object) -> int:
+    async with database.sessions.begin() as session:
+        source = await add_source(session, SourceSpec(url=url, **fields))  # type: ignore[arg-type]
+        return source.id
+
+
+async def articles_of(database: Database, source_id: int) -> list[Article]:
+    async with database.sessions() as session:
+        rows = await session.scalars(
+            select(Article).where(Article.source_id == source_id).order_by(Article.id)
+        )
+        return list(rows)
+
+
+async def source_row(database: Database, source_id: int) -> Source:
+    async with database.sessions() as session:
+        source = await session.get(Source, source_id)
+        assert source is not None
+        return source
+
+
+async def test_first_poll_stores_entries_as_seen_and_later_ones_as_new(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    server.add("/feed.xml", rss(items(5)))
+    source_id = await add(database, server.url("/feed.xml"))
+    poller = make_poller()
+
+    [first] = await poller.poll_due()
+    assert first.status is PollStatus.BACKFILL
+    stored = await articles_of(database, source_id)
+    assert len(stored) == 5
+    assert {a.status for a in stored} == {ArticleStatus.SEEN}
+
+    server.add("/feed.xml", rss(items(2, start=100) + items(5)))
+    clock.advance(601)
+    [second] = await poller.poll_due()
+    assert (second.status, second.new) == (PollStatus.NEW, 2)
+    new = [a for a in await articles_of(database, source_id) if a.status is ArticleStatus.NEW]
+    assert sorted(a.guid for a in new) == ["Story-100", "Story-101"]
+
+
+async def test_backfill_count_lets_the_newest_entries_of_a_first_poll_count_as_new(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    server.add("/feed.xml", rss(items(6)))
+    source_id = await add(database, server.url("/feed.xml"))
+    [outcome] = await make_poller(backfill_count=2).poll_due()
+    assert outcome.new == 2
+    new = [a.guid for a in await articles_of(database, source_id) if a.status == "new"]
+    assert new == ["Story-0", "Story-1"]
+
+
+async def test_unchanged_feed_is_a_conditional_get_answered_304_without_parsing(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    server.add("/feed.xml", rss(items(3)))
+    await add(database, server.url("/feed.xml"))
+    poller = make_poller()
+    await poller.poll_due()
+    clock.advance(601)
+    [again] = await poller.poll_due()
+    assert again.status is PollStatus.NOT_MODIFIED
+    last = server.requests_to("/feed.xml")[-1]
+    assert last.status == 304
+    assert "If-None-Match" in last.headers or "If-Modified-Since" in last.headers
+
+
+async def test_sources_are_not_polled_before_their_interval(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    server.add("/a.xml", rss(items(1)))
+    await add(database, server.url("/a.xml"), interval_seconds=3600)
+    poller = make_poller()
+    assert len(await poller.poll_due()) == 1
+    clock.advance(3599)
+    assert await poller.poll_due() == []
+    clock.advance(2)
+    assert len(await poller.poll_due()) == 1
+
+
+async def test_changed_guid_with_same_link_or_changed_link_with_same_guid_is_not_new(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    original = [
+        Item("Alpha", link="https://n.example.com/a", guid="g-a"),
+        Item("Beta", link="https://n.example.com/b", guid="g-b"),
+    ]
+    server.add("/feed.xml", rss(original))
+    source_id = await add(database, server.url("/feed.xml"))
+    poller = make_poller()
+    await poller.poll_due()
+    changed = [
+        Item("Alpha", link="https://n.example.com/a#comments", guid="g-a-v2"),
+        Item("Beta", link="https://N.EXAMPLE.com/b-renamed", guid="g-b"),
+        Item("Gamma", link="https://n.example.com/c", guid="g-c"),
+    ]
+    server.add("/feed.xml", rss(changed))
+    clock.advance(601)
+    [outcome] = await poller.poll_due()
+    assert outcome.new == 1
+    assert [a.title for a in await articles_of(database, source_id)] == ["Alpha", "Beta", "Gamma"]
+
+
+async def test_entries_are_normalized(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    entry = Item(
+        title="<b>Ceasefire</b> &amp; talks",
+        link="HTTPS://News.Example.com:443/world/1?utm_source=rss&id=7&fbclid=x#top",
+        description="<p>First paragraph with <a href='x'>a link</a>.</p><script>bad()</script>",
+    )
+    server.add("/feed.xml", rss([entry]))
+    source_id = await add(database, server.url("/feed.xml"))
+    await make_poller(backfill_count=1).poll_due()
+    [article] = await articles_of(database, source_id)
+    assert article.title == "Ceasefire & talks"
+    assert article.url == "https://news.example.com/world/1?id=7"
+    assert "<" not in article.text
+    assert "bad()" not in article.text
+    assert "First paragraph with a link." in article.text
+    assert article.published_at == clock.now  # no date in the feed: the fetch time
+
+
+async def test_arabic_entries_get_language_ar(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    arabic = Item(
+        title="ما الملفات التي يناقشها الشرع مع بوتين في روسيا؟",
+        link="https://www.enabbaladi.net/123",
+        description=(
+            "وصل الرئيس السوري في المرحلة الانتقالية، أحمد الشرع، إلى العاصمة الروسية موسكو."
+        ),
+    )
+    server.add("/ar.xml", rss([arabic], language=None))
+    source_id = await add(database, server.url("/ar.xml"))
+    await make_poller().poll_due()
+    [article] = await articles_of(database, source_id)
+    assert article.language == "ar"
+
+
+@pytest.mark.parametrize(
+    ("setup", "kind"),
+    [
+        (
+            lambda s: s.add(
+                "/f", b"<html><body>Not a feed</body></html>", content_type="text/html"
+            ),
+            "parse",
+        ),
+        (lambda s: s.add("/f", b"oops", status=500), "http_status"),
+        (lambda s: s.add("/f", b"x" * 5000), "parse"),
+    ],
+)
+async def test_a_broken_source_is_recorded_with_backoff_and_keeps_its_articles(
+    database: Database,
+    server: FeedServer,
+    make_poller: PollerFactory,
+    clock: Clock,
+    setup: Callable[[FeedServer], None],
+    kind: str,
+) -> None:
+    server.add("/f", rss(items(3)))
+    source_id = await add(database, server.url("/f"))
+    poller = make_poller()
+    await poller.poll_due()
+    setup(server)
+    clock.advance(601)
+    [outcome] = await poller.poll_due()
+    assert outcome.status is PollStatus.ERROR
+    source = await source_row(database, source_id)
+    assert source.failures == 1
+    assert source.last_error_kind == kind
+    assert source.last_error
+    assert source.next_poll_at == clock.now + timedelta(seconds=600)
+    assert len(await articles_of(database, source_id)) == 3
+
+
+async def test_backoff_doubles_per_failure_up_to_the_cap(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    server.add("/f", b"gone", status=404)
+    source_id = await add(database, server.url("/f"))
+    poller = make_poller(backoff_max_seconds=3000)
+    delays = []
+    for _ in range(5):
+        await poller.poll_due()
+        source = await source_row(database, source_id)
+        delays.append((source.next_poll_at - clock.now).total_seconds())
+        clock.now = source.next_poll_at
+    assert delays == [600, 1200, 2400, 3000, 3000]
+    assert (await source_row(database, source_id)).failures == 5
+
+
+async def test_success_after_failures_resets_the_backoff(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    server.add("/f", b"", status=503)
+    source_id = await add(database, server.url("/f"))
+    poller = make_poller()
+    await poller.poll_due()
+    server.add("/f", rss(items(1)))
+    clock.now = (await source_row(database, source_id)).next_poll_at
+    [outcome] = await poller.poll_due()
+    assert outcome.status is PollStatus.BACKFILL
+    source = await source_row(database, source_id)
+    assert source.failures == 0
+    assert source.next_poll_at == clock.now + timedelta(seconds=600)
+
+
+async def test_retry_after_is_respected(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    server.add("/f", b"slow down", status=429, headers={"Retry-After": "7200"})
+    source_id = await add(database, server.url("/f"))
+    await make_poller().poll_due()
+    source = await source_row(database, source_id)
+    assert source.last_error_kind == "rate_limited"
+    assert source.next_poll_at == clock.now + timedelta(seconds=7200)
+
+
+async def test_an_unreachable_or_slow_source_does_not_block_the_others(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    server.add("/good.xml", rss(items(2)))
+    server.add_drip("/slow.xml", rss(items(2)), interval=1.0)
+    good = await add(database, server.url("/good.xml"))
+    slow = await add(database, server.url("/slow.xml"))
+    dead = await add(database, "http://127.0.0.1:9/feed.xml")
+    outcomes = {
+        o.source_id: o
+        for o in await make_poller(fetch_total_timeout=1.5, fetch_read_timeout=1.2).poll_due()
+    }
+    assert outcomes[good].status is PollStatus.BACKFILL
+    assert outcomes[slow].status is PollStatus.ERROR
+    assert outcomes[dead].status is PollStatus.ERROR
+    assert (await source_row(database, dead)).last_error_kind == "connect"
+
+
+async def test_paused_sources_are_not_polled(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    server.add("/f", rss(items(1)))
+    source_id = await add(database, server.url("/f"))
+    async with database.sessions.begin() as session:
+        source = await session.get(Source, source_id)
+        assert source is not None
+        source.paused = True
+    assert await make_poller().poll_due() == []
+
+
+async def test_a_teaser_is_completed_with_the_article_page_text(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    paragraphs = [
+        "The harbour authority approved the expansion of the eastern container terminal on "
+        "Tuesday after two years of negotiations with shipping companies.",
+        "Officials said the project would double the port's capacity and create about "
+        "three thousand jobs in the region over the next five years.",
+        "Environmental groups asked for an independent review of the dredging plans.",
+    ]
+    server.add(
+        "/story/1",
+        article_page("Port expansion approved", paragraphs),
+        content_type="text/html; charset=utf-8",
+    )
+    teaser = Item(
+        "Port expansion approved",
+        link=server.url("/story/1"),
+        guid="s1",
+        description="The harbour authority approved…",
+    )
+    server.add("/feed.xml", rss([]))
+    source_id = await add(database, server.url("/feed.xml"))
+    poller = make_poller(fulltext_min_chars=200)
+    await poller.poll_due()
+    server.add("/feed.xml", rss([teaser]))
+    clock.advance(601)
+    [outcome] = await poller.poll_due()
+    assert outcome.new == 1
+    [article] = await articles_of(database, source_id)
+    assert article.text_source == "page"
+    assert "three thousand jobs" in article.text
+    assert "Privacy" not in article.text
+
+
+async def test_the_same_story_from_two_sources_shares_one_story_id(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    server.add("/a.xml", rss([]))
+    server.add("/b.xml", rss([]))
+    a = await add(database, server.url("/a.xml"))
+    b = await add(database, server.url("/b.xml"))
+    poller = make_poller()
+    await poller.poll_due()
+    server.add(
+        "/a.xml",
+        rss(
+            [
+                Item(
+                    "Syrian president Ahmed al-Sharaa arrives in Moscow for talks with Putin",
+                    link="https://a.example/1",
+                    description="Sharaa landed in Moscow on Wednesday.",
+                ),
+                Item(
+                    "Heavy snow closes schools across northern Jordan",
+                    link="https://a.example/2",
+                    description="Schools shut in Irbid and Mafraq.",
+                ),
+            ]
+        ),
+    )
+    server.add(
+        "/b.xml",
+        rss(
+            [
+                Item(
+                    "Putin receives Syria's al-Sharaa in Moscow for talks",
+                    link="https://b.example/9",
+                    description="Syria's president al-Sharaa met Putin.",
+                ),
+            ]
+        ),
+    )
+    clock.advance(601)
+    await poller.poll_due()
+    [moscow_a, snow] = await articles_of(database, a)
+    [moscow_b] = await articles_of(database, b)
+    assert moscow_a.story_id == moscow_b.story_id
+    assert snow.story_id != moscow_a.story_id
+
+
+async def test_entries_per_poll_are_bounded(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    server.add("/f", rss(items(30)))
+    source_id = await add(database, server.url("/f"))
+    await make_poller(max_entries_per_poll=10).poll_due()
+    async with database.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Article).where(Article.source_id == source_id)
+        )
+    assert count == 10
