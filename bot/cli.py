@@ -18,8 +18,7 @@ from bot.ingest.poller import Poller, PollOutcome
 from bot.ingest.schedule import PollLoop
 from bot.ingest.sourcelist import (
     SourceListError,
-    SourceSpec,
-    parse_interval,
+    make_spec,
     read_opml,
     read_source_file,
     write_opml,
@@ -44,7 +43,9 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         loop.start()
-        log.info("nashra running: polling every %.0f s", settings.poll_tick_seconds)
+        log.info("nashra running: looking for due sources every %.0f s", settings.poll_tick_seconds)
+        if settings.telegram_bot_token is None:
+            log.info("no TELEGRAM_BOT_TOKEN set: sources are polled, nothing is sent")
         await stop.wait()
         log.info("stopping")
         await loop.stop()
@@ -119,12 +120,14 @@ async def cmd_sources_list(settings: Settings, _args: argparse.Namespace) -> int
 
 
 async def cmd_sources_add(settings: Settings, args: argparse.Namespace) -> int:
-    spec = SourceSpec(
-        url=args.url,
-        name=args.name,
-        language=args.language,
-        category=args.category,
-        interval_seconds=args.interval,
+    spec = make_spec(
+        {
+            "url": args.url,
+            "name": args.name,
+            "language": args.language,
+            "category": args.category,
+            "interval": args.interval,
+        }
     )
     async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
         source = await source_service.add_source(session, spec)
@@ -171,13 +174,6 @@ async def cmd_sources_export(settings: Settings, args: argparse.Namespace) -> in
     return 0
 
 
-def _interval(text: str) -> int:
-    try:
-        return parse_interval(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nashra", description="Nashra (نشرة): news from sources to Telegram chats."
@@ -208,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", help="site name used in attributions")
     add.add_argument("--language", help="language code, e.g. ar or en")
     add.add_argument("--category", help="fixed category (slug or name, e.g. politics, سياسة)")
-    add.add_argument("--interval", type=_interval, help="poll interval, e.g. 15m, 1h, 900")
+    add.add_argument("--interval", help="poll interval, e.g. 15m, 1h, 900 (seconds)")
     add.set_defaults(func=cmd_sources_add)
     sync = src.add_parser("sync", help="make the sources match FILE (.toml, .csv, .tsv)")
     sync.add_argument("file")

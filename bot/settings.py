@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import __version__
@@ -65,16 +65,65 @@ class Settings(BaseSettings):
     fulltext_min_chars: NonNegativeInt = 400
     story_window_hours: PositiveInt = 48
     story_similarity: Annotated[float, Field(gt=0, le=1)] = 0.65
-    default_language: str = "ar"
+    default_language: Literal["ar", "en"] = "ar"
+
+    # Posts
+    summarizer: Literal["extractive", "llm"] = "extractive"
+    summary_sentences: PositiveInt = 3
+    summary_max_chars: Annotated[int, Field(ge=100, le=3000)] = 600
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: PositiveFloat = 30.0
+    llm_concurrency: PositiveInt = 2
+    post_photos: bool = True
+    attribution_ar: str = (
+        'هذا الخبر بعنوان "{title}" نشر أولاً على موقع {site} '
+        "وتم جلبه من مصدره الأصلي بتاريخ {date}."
+    )
+    disclaimer_ar: str = (
+        "لا يتحمل موقعنا مضمونه بأي شكل من الأشكال. "
+        "بإمكانكم الإطلاع على تفاصيل هذا الخبر من خلال مصدره الأصلي."
+    )
+    attribution_en: str = (
+        'This story, titled "{title}", was first published on {site} '
+        "and was fetched from its original source on {date}."
+    )
+    disclaimer_en: str = (
+        "We take no responsibility for its content in any way. "
+        "You can read the details of this story at its original source."
+    )
+
+    @field_validator(
+        "telegram_bot_token", "llm_base_url", "llm_model", "llm_api_key", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
+        if value is None:
             return None
         if not TOKEN_PATTERN.match(value.get_secret_value()):
             raise ValueError("a bot token from @BotFather, like 123456:ABC-DEF…")
         return value
+
+    @field_validator("attribution_ar", "attribution_en")
+    @classmethod
+    def _attribution_fields(cls, value: str) -> str:
+        try:
+            value.format(title="", site="", date="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("a template using only {title}, {site} and {date}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _llm_complete(self) -> Settings:
+        if self.summarizer == "llm" and not (self.llm_base_url and self.llm_model):
+            raise ValueError("SUMMARIZER=llm needs LLM_BASE_URL and LLM_MODEL")
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -106,6 +155,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
-            lines.append(f"setting {name}: {error['msg']}")
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"setting {name}: {error['msg']}" if name else f"settings: {error['msg']}")
         raise SettingsError("; ".join(lines)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -97,7 +98,7 @@ async def test_a_duplicate_or_unknown_category_is_refused_with_a_clear_message(
     assert "politics" in err
     code, _, err = await nashra("sources", "add", "ftp://example.com/x", database_url=db_url)
     assert code == 2
-    assert "not an http(s) URL" in err
+    assert "must start with http:// or https://" in err
 
 
 async def test_sync_then_export_and_import_round_trip(db_url: str, tmp_path: Path) -> None:
@@ -148,3 +149,57 @@ async def test_db_upgrade_reports_the_revision(db_url: str) -> None:
     code, out, _ = await nashra("db", "upgrade", database_url=db_url)
     assert code == 0
     assert out.strip().startswith("database at revision 0")
+
+
+async def test_bad_source_options_are_refused_naming_each_problem(db_url: str) -> None:
+    code, _, err = await nashra(
+        "sources",
+        "add",
+        "https://example.com/f",
+        "--language",
+        "arabic!",
+        "--interval",
+        "5s",
+        database_url=db_url,
+    )
+    assert code == 2
+    assert "language 'arabic!'" in err
+    assert "below the minimum of 60 s" in err
+
+
+async def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(
+    db_url: str, tmp_path: Path
+) -> None:
+    async with FeedServer() as server:
+        server.add("/f.xml", rss([Item("one", link="https://example.com/1")]))
+        code, _, _ = await nashra("sources", "add", server.url("/f.xml"), database_url=db_url)
+        assert code == 0
+        token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+        environment = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "POLL_TICK_SECONDS": "0.2",
+            "LOG_LEVEL": "DEBUG",
+            "TELEGRAM_BOT_TOKEN": token,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environment,
+        )
+        for _ in range(100):
+            if server.requests_to("/f.xml"):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, err.decode()
+    assert len(server.requests_to("/f.xml")) == 1
+    log = err.decode()
+    assert "polled source 1" in log
+    assert token not in log

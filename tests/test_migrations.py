@@ -40,9 +40,11 @@ async def test_default_categories_are_seeded_with_both_languages(database: Datab
         economy = await find_category(session, "#Economy")
     assert {"politics", "economy", "world", "local", "sports", "technology", "health"} <= slugs
     assert {"culture", "general"} <= slugs
-    assert politics is not None and politics.slug == "politics"
+    assert politics is not None
+    assert politics.slug == "politics"
     assert politics.names == {"ar": "سياسة", "en": "Politics"}
-    assert economy is not None and economy.slug == "economy"
+    assert economy is not None
+    assert economy.slug == "economy"
 
 
 async def test_downgrade_to_base_and_upgrade_again(database: Database) -> None:

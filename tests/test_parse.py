@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+import fastfeedparser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.ingest import parse as parse_module
 from bot.ingest.entry import Enclosure, Link, ParsedFeed
 from bot.ingest.parse import FeedParseError, parse_feed
+from bot.ingest.parse_common import first_img_src
+from bot.ingest.parse_sniff import expected_entries, feedparser_shape, xml_error
 
 RSS20 = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
@@ -361,14 +364,14 @@ def test_a_date_made_up_from_a_numeric_guid_is_dropped() -> None:
 
 
 def test_lost_entries_fall_back_to_feedparser(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_parse = parse_module.fastfeedparser.parse
+    real_parse = fastfeedparser.parse
 
     def losing_parse(body: bytes) -> Any:
         result = real_parse(body)
         result["entries"] = result["entries"][:1]
         return result
 
-    monkeypatch.setattr(parse_module.fastfeedparser, "parse", losing_parse)
+    monkeypatch.setattr(fastfeedparser, "parse", losing_parse)
     feed = parse_feed(RSS20)
     assert (feed.parser, len(feed.entries)) == ("feedparser", 2)
 
@@ -377,7 +380,7 @@ def test_fastfeedparser_errors_fall_back_to_feedparser(monkeypatch: pytest.Monke
     def failing_parse(body: bytes) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(parse_module.fastfeedparser, "parse", failing_parse)
+    monkeypatch.setattr(fastfeedparser, "parse", failing_parse)
     feed = parse_feed(RSS20)
     assert (feed.parser, len(feed.entries)) == ("feedparser", 2)
 
@@ -421,3 +424,18 @@ def test_damaged_feeds_give_a_feed_or_feed_parse_error(cut: int, junk: bytes) ->
     except FeedParseError:
         return
     assert all(entry.published is None or entry.published.tzinfo is UTC for entry in feed.entries)
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [b"<title ", b"<content type='x/y' ", b"<item ", b"<", b"<!--", b"<img "],
+    ids=["open-titles", "typed-content", "open-items", "lt", "comments", "img-tags"],
+)
+def test_byte_sniffing_stays_linear_on_adversarial_input(junk: bytes) -> None:
+    body = b'<rss version="2.0"><channel><title>T</title><description>' + junk * 200_000
+    started = time.process_time()
+    feedparser_shape(body)
+    xml_error(body)
+    expected_entries(body)
+    first_img_src(body.decode())
+    assert time.process_time() - started < 2.0

@@ -429,3 +429,30 @@ async def test_entries_per_poll_are_bounded(
             select(func.count()).select_from(Article).where(Article.source_id == source_id)
         )
     assert count == 10
+
+
+async def test_a_huge_feed_is_refused_at_the_size_limit_and_recorded(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    server.add_stream("/huge.xml", 50_000_000, declare_length=False)
+    source_id = await add(database, server.url("/huge.xml"))
+    [outcome] = await make_poller(fetch_max_bytes=1_000_000).poll_due()
+    assert outcome.status is PollStatus.ERROR
+    assert (await source_row(database, source_id)).last_error_kind == "too_large"
+
+
+async def test_a_wrongly_encoded_feed_never_crashes_the_poller(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    # Self-written: Arabic in windows-1256 while the document claims UTF-8.
+    body = rss([Item("عنوان الخبر الأول", link="https://e.example/1")], language="ar")
+    wrong = body.decode().encode("cp1256")
+    server.add("/wrong.xml", wrong, content_type="application/rss+xml; charset=utf-8")
+    source_id = await add(database, server.url("/wrong.xml"))
+    [outcome] = await make_poller().poll_due()
+    source = await source_row(database, source_id)
+    if outcome.status is PollStatus.ERROR:
+        assert source.last_error
+    else:
+        [article] = await articles_of(database, source_id)
+        article.title.encode("utf-8")  # valid text, whatever the decoding made of it

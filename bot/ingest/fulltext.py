@@ -13,6 +13,7 @@ from storage.articles import NewArticle
 
 log = logging.getLogger(__name__)
 
+
 def is_teaser(article: NewArticle, min_chars: int) -> bool:
     return min_chars > 0 and article.url is not None and len(article.text) < min_chars
 

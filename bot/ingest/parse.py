@@ -9,12 +9,13 @@ right. Each document goes the cheapest way that reads it correctly:
    invalid bytes become U+FFFD), else decoded by feedparser's own charset
    detection (HTTP charset, XML declaration, BOM, fallbacks; Python codecs).
 3. Shapes fastfeedparser is known to misread (Atom 0.3, RSS 0.90, markup inside
-   titles, XHTML content, DTD entities, media:group...; see parse_sniff) go
+   titles, XHTML content, DTD entities...; see parse_sniff) go
    straight to feedparser.
 4. Otherwise fastfeedparser parses it, and its result stands if expat finds the
-   document well-formed and it has as many entries as the document has
-   <item>/<entry> tags. If not, feedparser parses it too and its result is
-   kept unless fastfeedparser's has more entries.
+   document well-formed, it has as many entries as the document has
+   <item>/<entry> tags and (with media:group, as in YouTube feeds) a picture
+   for each. If not, feedparser parses it too and its result is kept unless
+   fastfeedparser's has more entries.
 """
 
 from __future__ import annotations
@@ -79,9 +80,16 @@ def _parse(body: bytes, url: str | None, content_type: str | None) -> ParsedFeed
         return _only(_with_feedparser(body, url, content_type))
     broken = xml_error(utf8.body)
     fast = _with_fastfeedparser(utf8, url, broken)
-    if fast is not None and not broken and len(fast.entries) >= expected_entries(utf8.body):
+    if fast is not None and not broken and _complete(fast, utf8.body):
         return fast
     return _fuller(fast, _with_feedparser(body, url, content_type))
+
+
+def _complete(feed: ParsedFeed, body: bytes) -> bool:
+    """No sign that fastfeedparser lost entries, or pictures kept in a media:group."""
+    if len(feed.entries) < expected_entries(body):
+        return False
+    return b"<media:group" not in body or all(entry.image_url for entry in feed.entries)
 
 
 def _only(feed: ParsedFeed | None) -> ParsedFeed:

@@ -13,8 +13,9 @@ from urllib.parse import urljoin, urlsplit
 
 from bot.ingest.entry import Enclosure
 
-_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_SRC_ATTR = re.compile(r"""\ssrc\s*=\s*(["'])([^"'<>]+)\1""", re.IGNORECASE)
 _IMG_SCAN_CHARS = 20_000
+_IMG_TAG_CHARS = 2_000
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
@@ -102,12 +103,31 @@ def _parse_stamp(value: str) -> datetime | None:
 def first_img_src(*fragments: str) -> str | None:
     """The src of the first <img> in the leading part of some HTML, entities decoded."""
     for fragment in fragments:
-        if "<img" not in fragment and "<IMG" not in fragment:
+        start = _first_img_tag(fragment)
+        if start < 0:
             continue
-        match = _IMG_SRC.search(fragment, 0, _IMG_SCAN_CHARS)
-        if match:
-            return html.unescape(match.group(1)).strip() or None
+        end = fragment.find(">", start, start + _IMG_TAG_CHARS)
+        src = _src_attribute(fragment[start : end if end > 0 else start + _IMG_TAG_CHARS])
+        if src:
+            return html.unescape(src).strip() or None
     return None
+
+
+def _src_attribute(tag: str) -> str | None:
+    at = tag.find(" src=")  # the usual spelling, found without a regex scan
+    if at >= 0 and tag[at + 5 : at + 6] in ('"', "'"):
+        end = tag.find(tag[at + 5], at + 6)
+        if end > 0:
+            return tag[at + 6 : end]
+    match = _SRC_ATTR.search(tag)
+    return match.group(2) if match else None
+
+
+def _first_img_tag(fragment: str) -> int:
+    """Where the first "<img" or "<IMG" starts (str.find is far faster than a regex scan)."""
+    lower = fragment.find("<img", 0, _IMG_SCAN_CHARS)
+    upper = fragment.find("<IMG", 0, _IMG_SCAN_CHARS)
+    return lower if upper < 0 or 0 <= lower < upper else upper
 
 
 def image_enclosure(enclosures: Iterable[Enclosure]) -> str | None:

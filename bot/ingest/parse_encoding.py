@@ -23,7 +23,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_XML_DECL_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"'>\s]+)["']""")
+_XML_DECL_ENCODING = re.compile(rb"""<\?xml[^<>]*?encoding\s*=\s*["']([^"'>\s]+)["']""")
 _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 _CP1252_FOR_C1 = {
     bytes((0xC2, code)): bytes((code,)).decode("cp1252").encode("utf-8")
@@ -47,7 +47,7 @@ def http_charset(content_type: str | None) -> str | None:
         return None
     message = Message()
     message["content-type"] = content_type
-    charset = message.get_content_charset()
+    charset = (message.get_content_charset() or "").strip("'\" ")  # charset='x' occurs
     return charset or None
 
 
@@ -106,7 +106,10 @@ def transcoded(body: bytes, content_type: str | None) -> Utf8Body | None:
     """
     headers = {"content-type": content_type} if content_type else {}
     result: dict[str, object] = {}
-    data = convert_to_utf8(headers, body, result)
+    try:
+        data = convert_to_utf8(headers, body, result)
+    except Exception:  # a feedparser internal: should it change, feedparser.parse still reads
+        return None
     encoding = result.get("encoding")
     if not isinstance(data, bytes) or not isinstance(encoding, str) or not encoding:
         return None

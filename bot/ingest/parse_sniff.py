@@ -13,7 +13,7 @@ import xml.parsers.expat
 
 _HEAD_BYTES = 4096
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
-_ROOT = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)([^>]*)>")
+_ROOT = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)([^<>]*)>")
 _RSS_VERSION = re.compile(rb"""version\s*=\s*["']\s*([\d.]+)""")
 _ENTRY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")
 _DEFAULT_NAMESPACE = re.compile(rb"\sxmlns\s*=")
@@ -24,8 +24,8 @@ _DEFAULT_NAMESPACE = re.compile(rb"\sxmlns\s*=")
 _MISREAD_MARKUP = re.compile(
     rb"""<(?:
         (?:atom:|dc:)?(?:title|subtitle|summary|description|content|tagline|info)
-            (?:\s[^>]*)?(?<!/)>[^<]*<(?![/!])
-      | (?:atom:)?(?:title|subtitle|summary|content|rights)\s[^>]*?
+            (?:\s[^<>]*)?(?<!/)>[^<]*<(?![/!])
+      | (?:atom:)?(?:title|subtitle|summary|content|rights)\s[^<>]*?
             \btype\s*=\s*["'](?!(?:text|html|xhtml)["']|text/|[^"'>]*xml["'])
       | (?:xhtml:)?body[\s>]
       | fullitem[\s>]
@@ -92,9 +92,6 @@ def rss_language(body: bytes) -> str | None:
     return None
 
 
-_ID_TAG = re.compile(rb"<guid\b|<id[\s>]|\brdf:about\s*=")
-
-
 class DocumentMarkers:
     """Lazy looks at the document for what fastfeedparser leaves out or fills in.
 
@@ -104,15 +101,23 @@ class DocumentMarkers:
     the bytes tells such fill-ins from the feed's own values.
     """
 
+    _IDS = (b"<guid", b"<id>", b"<id ", b"rdf:about=")
     _DATES = (b"pubDate", b"pubdate", b"published", b"issued", b"date>", b"updated", b"modified")
 
     def __init__(self, body: bytes) -> None:
         self._body = body
+        self._ids_for: dict[int, bool] = {}
 
-    @functools.cached_property
-    def id_elements(self) -> int:
-        """How many <guid>, <id> and rdf:about the document has (the feed's own included)."""
-        return len(_ID_TAG.findall(self._body))
+    def has_ids_for(self, entries: int) -> bool:
+        """Whether there are at least as many <guid>/<id>/rdf:about as entries."""
+        if entries not in self._ids_for:
+            found = 0
+            for marker in self._IDS:  # most feeds stop after the first count
+                found += self._body.count(marker)
+                if found >= entries:
+                    break
+            self._ids_for[entries] = found >= entries
+        return self._ids_for[entries]
 
     @functools.cached_property
     def has_dates(self) -> bool:
@@ -140,8 +145,6 @@ def feedparser_shape(body: bytes) -> str | None:
         return "RSS elements in a default namespace"
     if b"<!ENTITY" in head:
         return "entities declared in the DTD"
-    if b"<media:group" in body:
-        return "media:group (fastfeedparser drops the thumbnails and descriptions inside it)"
     match = _MISREAD_MARKUP.search(body)
     if match:
         return f"markup fastfeedparser misreads: {match.group(0)[:60]!r}"
@@ -155,9 +158,10 @@ def xml_error(body: bytes) -> str | None:
     broken document through libxml2's recovery, which silently drops undefined
     entities (&eacute;), bare ampersands in URLs and text after a stray '<'. An
     entity left undefined because the DTD is external (Netscape RSS 0.91's) is
-    dropped the same way, so it counts as an error here too.
+    dropped the same way, so it counts as an error here too, as does an
+    undeclared namespace prefix.
     """
-    parser = xml.parsers.expat.ParserCreate(encoding="utf-8")
+    parser = xml.parsers.expat.ParserCreate(encoding="utf-8", namespace_separator=" ")
     skipped: list[str] = []
     parser.SkippedEntityHandler = lambda name, _is_parameter_entity: skipped.append(name)
     try:

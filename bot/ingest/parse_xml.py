@@ -4,8 +4,8 @@ Both libraries return feedparser-shaped dicts that differ in details: dates
 (ISO strings vs UTC struct_time), the entry summary key, enclosure keys,
 which links they list and how they write an author. Each mapper smooths those
 over so a document reads the same whichever library parsed it. This runs for
-every entry of every poll, so it avoids generator layers and ABC isinstance
-checks (both libraries build plain dict subclasses).
+every entry of every poll, so it sticks to plain dict lookups (both libraries
+build dict subclasses) and resolves relative URLs only when there are some.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _EMPTY: dict[str, Any] = {}
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
+    if not value or not isinstance(value, list):
         return []
     return [item for item in value if isinstance(item, dict)]
 
@@ -142,15 +142,16 @@ def _ffp_media_images(entry: dict[str, Any]) -> list[str | None]:
 def _ffp_dates(
     entry: dict[str, Any], guid: str | None, markers: DocumentMarkers
 ) -> tuple[datetime | None, datetime | None]:
+    """(published, updated), without the date fastfeedparser reads into a guid like "10"."""
     published, updated = utc_from_text(entry.get("published")), utc_from_text(entry.get("updated"))
-    guessed_from_guid = updated is None and guid and not guid.startswith(("http://", "https://"))
-    if published is not None and guessed_from_guid and not markers.has_dates:
+    from_guid = updated is None and guid is not None and not guid.startswith(("http:", "https:"))
+    if published is not None and from_guid and not markers.has_dates:
         published = None
     return published, updated
 
 
 def _ffp_entry(
-    entry: dict[str, Any], base: str | None, markers: DocumentMarkers, entries: int
+    entry: dict[str, Any], base: str | None, markers: DocumentMarkers, entry_count: int
 ) -> ParsedEntry:
     raw_link = optional(entry.get("link"))
     raw_links = _dicts(entry.get("links"))
@@ -158,7 +159,7 @@ def _ffp_entry(
         raw_links.insert(0, {"href": raw_link})  # RSS <link>: fastfeedparser lists Atom links only
     links, enclosures = _links_and_enclosures(raw_links, _dicts(entry.get("enclosures")), base)
     guid = optional(entry.get("id"))
-    if guid is not None and guid == raw_link and markers.id_elements < entries:
+    if guid is not None and guid == raw_link and not markers.has_ids_for(entry_count):
         guid = None  # some entry has no id, and fastfeedparser made its link the id
     published, updated = _ffp_dates(entry, guid, markers)
     content = _first_content(entry)
@@ -255,8 +256,9 @@ def _fp_entry(fp_entry: dict[str, Any], base: str | None) -> ParsedEntry:
 
 def from_feedparser(result: dict[str, Any], *, kind: str, base: str | None) -> ParsedFeed:
     feed = _dict(result.get("feed"))
-    error = result.get("bozo_exception")
     bozo = bool(result.get("bozo"))
+    error = result.get("bozo_exception")
+    reason = f"{type(error).__name__}: {error}" if error is not None else "feedparser: bozo"
     return ParsedFeed(
         kind=kind or "unknown",
         title=text(feed.get("title")),
@@ -264,7 +266,7 @@ def from_feedparser(result: dict[str, Any], *, kind: str, base: str | None) -> P
         language=optional(feed.get("language")),
         entries=tuple(_fp_entry(entry, base) for entry in _dicts(result.get("entries"))),
         bozo=bozo,
-        bozo_reason=f"{type(error).__name__}: {error}" if bozo else None,
+        bozo_reason=reason if bozo else None,
         parser="feedparser",
         encoding=optional(result.get("encoding")),
         extra=_feed_extra(feed, base),

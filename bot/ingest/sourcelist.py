@@ -13,7 +13,7 @@ import re
 import tomllib
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NoReturn, TypeVar
@@ -244,6 +244,20 @@ def _build_spec(values: dict[str, object], problems: list[str]) -> SourceSpec | 
     if found or url is None:
         return None
     return SourceSpec(url, name, language, category, interval)
+
+
+def make_spec(values: Mapping[str, object]) -> SourceSpec:
+    """One source from loose values (e.g. command-line options), checked like a file's.
+
+    Raises SourceListError naming every problem.
+    """
+    problems: list[str] = []
+    unknown = sorted(set(values) - set(FIELDS))
+    problems.extend(f"unknown field {key!r}" for key in unknown)
+    spec = _build_spec(dict(values), problems)
+    if spec is None or problems:
+        raise SourceListError(problems or ["url is missing"])
+    return spec
 
 
 def _url_key(url: str) -> str:
