@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.compose.compose import load_categories
 from bot.console import format_table, when
+from bot.ingest.fetch import FetchError
 from bot.ingest.poller import Poller, PollOutcome
 from bot.ingest.schedule import PollLoop
 from bot.ingest.sourcelist import (
@@ -24,8 +26,10 @@ from bot.ingest.sourcelist import (
     write_opml,
 )
 from bot.logs import configure_logging
-from bot.runtime import open_database, open_runtime
+from bot.runtime import Runtime, open_database, open_runtime
 from bot.services import sources as source_service
+from bot.services.preview import PreviewError, preview
+from bot.services.summaries import summarize_jsonl
 from bot.settings import Settings, SettingsError, load_settings
 from storage import sources as source_store
 from storage.migrate import current_revision, downgrade, upgrade
@@ -38,7 +42,7 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     """Run the scheduler (and, once configured, the bot) until SIGINT or SIGTERM."""
     async with open_runtime(settings) as runtime:
-        loop = PollLoop(settings, Poller(settings, runtime.sessions, runtime.fetcher))
+        loop = PollLoop(settings, _poller(runtime))
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -58,12 +62,57 @@ async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
         if args.all:
             async with runtime.sessions.begin() as session:
                 await source_store.make_all_due(session, now=datetime.now(UTC))
-        poller = Poller(settings, runtime.sessions, runtime.fetcher)
+        poller = _poller(runtime)
         outcomes: list[PollOutcome] = []
         while batch := await poller.poll_due():
             outcomes.extend(batch)
     print(_outcome_table(outcomes))
     return 1 if outcomes and all(o.error for o in outcomes) else 0
+
+
+def _poller(runtime: Runtime) -> Poller:
+    return Poller(runtime.settings, runtime.sessions, runtime.fetcher, composer=runtime.composer)
+
+
+async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the posts a feed (or one article page) would give, as plain text."""
+    async with open_runtime(settings) as runtime:
+        async with runtime.sessions() as session:
+            categories = await load_categories(session)
+        result = await preview(
+            args.url,
+            settings=settings,
+            fetcher=runtime.fetcher,
+            composer=runtime.composer,
+            categories=categories,
+            name=args.name,
+            limit=args.limit,
+        )
+    print(f"{result.kind}: {result.title}\n")
+    print(("\n\n" + "─" * 40 + "\n\n").join(result.posts))
+    return 0
+
+
+async def cmd_summarize(settings: Settings, args: argparse.Namespace) -> int:
+    """Summaries for a JSONL data set, one output line per input line."""
+    async with open_runtime(settings) as runtime:
+        async with runtime.sessions() as session:
+            categories = await load_categories(session)
+        with (
+            open(args.jsonl, encoding="utf-8") as source,  # noqa: ASYNC230
+            open(args.out, "w", encoding="utf-8") as out,  # noqa: ASYNC230
+        ):
+            report = await summarize_jsonl(
+                source,
+                out,
+                composer=runtime.composer,
+                categories=categories,
+                sentences=args.sentences,
+            )
+    for problem in report.problems:
+        print(f"nashra: {args.jsonl}: {problem}", file=sys.stderr)
+    print(f"wrote {report.written} summaries to {args.out}")
+    return 0 if report.written or not report.problems else 1
 
 
 def _outcome_table(outcomes: Sequence[PollOutcome]) -> str:
@@ -174,6 +223,16 @@ async def cmd_sources_export(settings: Settings, args: argparse.Namespace) -> in
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nashra", description="Nashra (نشرة): news from sources to Telegram chats."
@@ -195,6 +254,18 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("revision")
     db_sub.add_parser("current", help="print the schema revision")
     db.set_defaults(func=cmd_db)
+
+    prev = sub.add_parser("preview", help="print the posts a feed or article URL would give")
+    prev.add_argument("url")
+    prev.add_argument("--name", help="site name for the attribution (default: the domain)")
+    prev.add_argument("--limit", type=_positive, default=3, help="posts to show (default 3)")
+    prev.set_defaults(func=cmd_preview)
+
+    summ = sub.add_parser("summarize", help="summarize a JSONL data set")
+    summ.add_argument("--jsonl", required=True, help='input lines {"id","title","text"[,"lang"]}')
+    summ.add_argument("--out", required=True, help="output JSONL file")
+    summ.add_argument("--sentences", type=_positive, help="extractive, with N sentences")
+    summ.set_defaults(func=cmd_summarize)
 
     sources = sub.add_parser("sources", help="news sources")
     src = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -230,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Command = args.func
     try:
         return asyncio.run(command(settings, args))
-    except (source_service.SourceError, SourceListError, OSError) as exc:
+    except (source_service.SourceError, SourceListError, PreviewError, FetchError, OSError) as exc:
         print(f"nashra: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

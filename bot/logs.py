@@ -1,4 +1,5 @@
-"""Logging set-up: one line per event; the bot token is blotted out wherever it appears."""
+"""Logging set-up: one line per event; secrets (the bot token, the LLM key) are blotted out
+wherever they appear."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ class SecretFilter(logging.Filter):
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    token = settings.telegram_bot_token
-    handler.addFilter(SecretFilter([token.get_secret_value()] if token else []))
+    secrets = [settings.telegram_bot_token, settings.llm_api_key]
+    handler.addFilter(SecretFilter([s.get_secret_value() for s in secrets if s is not None]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

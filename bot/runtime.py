@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.compose.compose import Composer
+from bot.compose.llm import LLMSummarizer
 from bot.ingest.fetch import Fetcher
 from bot.settings import Settings
 from storage.db import create_engine, create_sessionmaker
@@ -20,6 +22,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     fetcher: Fetcher
+    composer: Composer
 
 
 @asynccontextmanager
@@ -42,4 +45,5 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIter
         open_database(settings, migrate=migrate) as (engine, sessions),
         Fetcher(settings) as fetcher,
     ):
-        yield Runtime(settings, engine, sessions, fetcher)
+        llm = LLMSummarizer(settings, fetcher.session) if settings.summarizer == "llm" else None
+        yield Runtime(settings, engine, sessions, fetcher, Composer(settings, llm))

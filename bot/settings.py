@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import __version__
 
+MAX_TEMPLATE_CHARS = 1000
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -77,6 +79,7 @@ class Settings(BaseSettings):
     llm_timeout_seconds: PositiveFloat = 30.0
     llm_concurrency: PositiveInt = 2
     post_photos: bool = True
+    timezone: str = "Asia/Damascus"
     attribution_ar: str = (
         'هذا الخبر بعنوان "{title}" نشر أولاً على موقع {site} '
         "وتم جلبه من مصدره الأصلي بتاريخ {date}."
@@ -110,6 +113,13 @@ class Settings(BaseSettings):
             raise ValueError("a bot token from @BotFather, like 123456:ABC-DEF…")
         return value
 
+    @field_validator("attribution_ar", "attribution_en", "disclaimer_ar", "disclaimer_en")
+    @classmethod
+    def _template_length(cls, value: str) -> str:
+        if len(value) > MAX_TEMPLATE_CHARS:
+            raise ValueError(f"at most {MAX_TEMPLATE_CHARS} characters")
+        return value
+
     @field_validator("attribution_ar", "attribution_en")
     @classmethod
     def _attribution_fields(cls, value: str) -> str:
@@ -124,6 +134,15 @@ class Settings(BaseSettings):
         if self.summarizer == "llm" and not (self.llm_base_url and self.llm_model):
             raise ValueError("SUMMARIZER=llm needs LLM_BASE_URL and LLM_MODEL")
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone such as Asia/Damascus or UTC") from None
+        return value
 
     @field_validator("database_url")
     @classmethod

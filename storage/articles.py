@@ -35,6 +35,9 @@ class NewArticle:
     fetched_at: datetime
     status: ArticleStatus
     story_id: int | None = None
+    headline: str | None = None
+    summary: str | None = None
+    composed_at: datetime | None = None
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Insert:
@@ -91,6 +94,9 @@ async def insert_articles(
             "fetched_at": a.fetched_at,
             "status": a.status,
             "story_id": a.story_id,
+            "headline": a.headline,
+            "summary": a.summary,
+            "composed_at": a.composed_at,
         }
         for a in articles
     ]

@@ -54,7 +54,7 @@ def _enum(cls: type[StrEnum]) -> Enum:
 class ArticleStatus(StrEnum):
     SEEN = "seen"  # stored by a source's first poll (backfill): never delivered
     NEW = "new"  # waits to be composed into a post
-    READY = "ready"  # composed and fanned out
+    READY = "ready"  # composed: its post can be delivered
     SKIPPED = "skipped"  # composed but not delivered (duplicate story, filtered)
 
 

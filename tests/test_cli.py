@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.feeds import Item, rss
+from tests.fakes.feeds import Item, article_page, rss
 
 
 async def nashra(*args: str, database_url: str, **env: str) -> tuple[int, str, str]:
@@ -203,3 +203,95 @@ async def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(
     log = err.decode()
     assert "polled source 1" in log
     assert token not in log
+
+
+async def test_preview_prints_the_posts_a_feed_would_give(db_url: str) -> None:
+    entries = [
+        Item(
+            "Central bank raises interest rates to curb inflation",
+            link="https://news.example.com/economy/1",
+            description="The central bank raised its main interest rate by half a point on "
+            "Thursday. Inflation reached its highest level in a decade. Markets fell.",
+        )
+    ]
+    async with FeedServer() as server:
+        server.add("/en.xml", rss(entries, title="Example News", language="en"))
+        code, out, err = await nashra(
+            "preview", server.url("/en.xml"), "--name", "Example News", database_url=db_url
+        )
+    assert code == 0, err
+    assert out.startswith("rss20: Example News")
+    assert "Central bank raises interest rates to curb inflation" in out
+    assert '"Central bank raises interest rates to curb inflation"' in out
+    assert "was first published on Example News" in out
+    assert "The central bank raised its main interest rate" in out
+    assert "https://news.example.com/economy/1" in out
+
+
+async def test_preview_of_an_article_page_and_of_nothing_useful(db_url: str) -> None:
+    paragraphs = [
+        "The harbour authority approved the expansion of the eastern container terminal on "
+        "Tuesday after two years of negotiations with shipping companies and unions.",
+        "Officials said the project would double the port's capacity and create about "
+        "three thousand jobs in the region over the next five years.",
+    ]
+    async with FeedServer() as server:
+        server.add(
+            "/story",
+            article_page("Port expansion approved", paragraphs),
+            content_type="text/html; charset=utf-8",
+        )
+        server.add("/nothing", b"\x00\x01\x02", content_type="application/octet-stream")
+        code, out, err = await nashra("preview", server.url("/story"), database_url=db_url)
+        assert code == 0, err
+        assert out.startswith("page: Port expansion approved")
+        assert "three thousand jobs" in out or "harbour authority" in out
+        code, out, err = await nashra("preview", server.url("/nothing"), database_url=db_url)
+    assert code == 2
+    assert "neither a feed nor an article page" in err
+
+
+async def test_summarize_jsonl_writes_one_line_per_article_and_reports_bad_lines(
+    db_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    source = tmp_path / "in.jsonl"
+    records = [
+        {
+            "id": "a1",
+            "title": "مجلس النواب يقر قانون الانتخابات الجديد",
+            "text": "أقر مجلس النواب قانون الانتخابات الجديد. صوت لصالحه أغلب النواب. "
+            "وقال رئيس المجلس إن القانون يعزز المشاركة.",
+        },
+        {
+            "id": 7,
+            "title": "Striker scores twice as United win the derby",
+            "lang": "en",
+            "text": "The striker scored twice. United won the derby 2-1. Fans celebrated.",
+        },
+    ]
+    source.write_text(
+        json.dumps(records[0], ensure_ascii=False) + "\nnot json\n" + json.dumps(records[1]),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    code, stdout, err = await nashra(
+        "summarize",
+        "--jsonl",
+        str(source),
+        "--out",
+        str(out),
+        "--sentences",
+        "1",
+        database_url=db_url,
+    )
+    assert code == 0, err
+    assert "line 2: not JSON" in err
+    assert "wrote 2 summaries" in stdout
+    first, second = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert set(first) == {"id", "lang", "category", "headline", "summary"}
+    assert (first["id"], first["lang"], first["category"]) == ("a1", "ar", "politics")
+    assert first["summary"] == "أقر مجلس النواب قانون الانتخابات الجديد."
+    assert (second["id"], second["lang"], second["category"]) == (7, "en", "sports")
+    assert second["headline"] == records[1]["title"]

@@ -124,7 +124,7 @@ async def test_first_poll_stores_entries_as_seen_and_later_ones_as_new(
     clock.advance(601)
     [second] = await poller.poll_due()
     assert (second.status, second.new) == (PollStatus.NEW, 2)
-    new = [a for a in await articles_of(database, source_id) if a.status is ArticleStatus.NEW]
+    new = [a for a in await articles_of(database, source_id) if a.status is ArticleStatus.READY]
     assert sorted(a.guid for a in new) == ["Story-100", "Story-101"]
 
 
@@ -135,7 +135,9 @@ async def test_backfill_count_lets_the_newest_entries_of_a_first_poll_count_as_n
     source_id = await add(database, server.url("/feed.xml"))
     [outcome] = await make_poller(backfill_count=2).poll_due()
     assert outcome.new == 2
-    new = [a.guid for a in await articles_of(database, source_id) if a.status == "new"]
+    new = [
+        a.guid for a in await articles_of(database, source_id) if a.status is ArticleStatus.READY
+    ]
     assert new == ["Story-0", "Story-1"]
 
 

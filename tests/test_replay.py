@@ -81,7 +81,7 @@ async def test_replaying_snapshots_yields_exactly_the_new_items(
                     await session.scalars(
                         select(Article.url).where(
                             Article.source_id == source.id,
-                            Article.status == ArticleStatus.NEW,
+                            Article.status != ArticleStatus.SEEN,
                             Article.fetched_at == clock_now,
                         )
                     )

@@ -90,3 +90,15 @@ def test_env_example_values_are_the_defaults() -> None:
 
     example = Settings(_env_file=Path(__file__).resolve().parents[1] / ".env.example")
     assert example == Settings()
+
+
+def test_templates_are_capped_so_every_post_fits_a_message() -> None:
+    with pytest.raises(SettingsError, match="setting DISCLAIMER_EN: Value error, at most 1000"):
+        load_settings(disclaimer_en="x " * 600)
+    with pytest.raises(SettingsError, match="ATTRIBUTION_AR"):
+        load_settings(attribution_ar="{title} {unknown}")
+
+
+def test_the_time_zone_must_exist() -> None:
+    with pytest.raises(SettingsError, match="TIMEZONE"):
+        load_settings(timezone="Mars/Olympus")

@@ -44,7 +44,7 @@ async def assign_stories(
     wanted = {
         key
         for article, article_keys in zip(articles, keys, strict=True)
-        if article.status is ArticleStatus.NEW
+        if article.status is not ArticleStatus.SEEN
         for key in article_keys
     }
     candidates = await stories_sharing_tokens(
@@ -52,7 +52,7 @@ async def assign_stories(
     )
     matches: list[int | None] = [
         _best_match(article_tokens, article_keys, candidates, threshold)
-        if article.status is ArticleStatus.NEW
+        if article.status is not ArticleStatus.SEEN
         else None
         for article, article_tokens, article_keys in zip(articles, tokens, keys, strict=True)
     ]

@@ -172,6 +172,11 @@ class Fetcher:
     async def start(self) -> None:
         self._get_session()
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The process's one HTTP session, for other clients (the LLM) to share."""
+        return self._get_session()
+
     async def close(self) -> None:
         self._closed = True
         if self._owns_session and self._session is not None:

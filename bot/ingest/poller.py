@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.compose.compose import CategoryCache, CategorySet, Composer
 from bot.ingest.candidates import Candidate, build_article, keyed_entries
 from bot.ingest.dedupe import assign_stories
 from bot.ingest.entry import ParsedFeed
@@ -68,6 +69,7 @@ class Poller:
         *,
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
+        composer: Composer | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -77,6 +79,8 @@ class Poller:
         self.lease = timedelta(seconds=max(600.0, 3 * settings.fetch_total_timeout))
         # Write transactions take turns, so concurrent polls see each other's stories.
         self._writer = PollWriter(sessions)
+        self._composer = composer or Composer(settings)
+        self._categories = CategoryCache(sessions)
 
     async def claim(self, limit: int, source_ids: Sequence[int] | None = None) -> list[SourceJob]:
         async with self._sessions.begin() as session:
@@ -157,20 +161,20 @@ class Poller:
             for c in candidates
             if c.guid_key not in guids and (c.url_key is None or c.url_key not in urls)
         ]
-        articles = await asyncio.to_thread(self._build, job, feed, fresh, result.url, now)
+        categories = await self._categories.get()
+        articles = await asyncio.to_thread(
+            self._build, job, feed, fresh, result.url, now, categories
+        )
         new_ones = [a for a in articles if a.status is ArticleStatus.NEW]
         if new_ones:
-            completed = await complete_teasers(
-                self._fetcher,
-                new_ones,
-                min_chars=self._settings.fulltext_min_chars,
-                max_chars=self._settings.max_article_chars,
-            )
-            by_key = {a.guid_key: a for a in completed}
+            composed = await self._compose(job, new_ones, categories, now)
+            by_key = {a.guid_key: a for a in composed}
             articles = [by_key.get(a.guid_key, a) for a in articles]
         async with self._writer.transaction() as session:
             stored = await self._insert(session, job, articles, now)
-            new = sum(1 for a in articles if a.guid_key in stored and a.status is ArticleStatus.NEW)
+            new = sum(
+                1 for a in articles if a.guid_key in stored and a.status is not ArticleStatus.SEEN
+            )
             await source_store.record_success(
                 session,
                 job.id,
@@ -212,23 +216,48 @@ class Poller:
         fresh: list[Candidate],
         base_url: str,
         now: datetime,
+        categories: CategorySet,
     ) -> list[NewArticle]:
         backfill = self._settings.backfill_count
         articles: list[NewArticle] = []
         for position, candidate in enumerate(fresh):
             as_new = job.first_polled or position < backfill
-            articles.append(
-                build_article(
-                    candidate,
-                    base_url=base_url,
-                    language_hint=job.language or feed.language,
-                    category_id=job.category_id,
-                    fetched_at=now,
-                    status=ArticleStatus.NEW if as_new else ArticleStatus.SEEN,
-                    max_chars=self._settings.max_article_chars,
-                )
+            article = build_article(
+                candidate,
+                base_url=base_url,
+                language_hint=job.language or feed.language,
+                fetched_at=now,
+                status=ArticleStatus.NEW if as_new else ArticleStatus.SEEN,
+                max_chars=self._settings.max_article_chars,
             )
+            articles.append(categorized(article, categories, job.category_id))
         return articles
+
+    async def _compose(
+        self, job: SourceJob, articles: list[NewArticle], categories: CategorySet, now: datetime
+    ) -> list[NewArticle]:
+        """New articles with their full text where they were teasers, and their posts' words."""
+        completed = await complete_teasers(
+            self._fetcher,
+            articles,
+            min_chars=self._settings.fulltext_min_chars,
+            max_chars=self._settings.max_article_chars,
+        )
+        written = await asyncio.gather(
+            *(self._composer.write(a.title, a.text, a.language) for a in completed)
+        )
+        return [
+            replace(
+                categorized(article, categories, job.category_id)
+                if article.text_source == "page"
+                else article,
+                headline=words.headline,
+                summary=words.summary,
+                composed_at=now,
+                status=ArticleStatus.READY,
+            )
+            for article, words in zip(completed, written, strict=True)
+        ]
 
     async def _insert(
         self, session: AsyncSession, job: SourceJob, articles: list[NewArticle], now: datetime
@@ -281,6 +310,18 @@ class Poller:
         if retry_after is not None:
             delay = max(delay, retry_after)
         return min(delay, cap)
+
+
+def categorized(article: NewArticle, categories: CategorySet, fixed_id: int | None) -> NewArticle:
+    """The article with its category: the source's fixed one, its tags', or its words'."""
+    decision = categories.categorizer.categorize(
+        title=article.title,
+        text=article.text,
+        tags=article.tags,
+        language=article.language,
+        fixed=categories.slug_of(fixed_id),
+    )
+    return replace(article, category_id=categories.ids.get(decision.slug))
 
 
 def _with_seconds(outcome: PollOutcome, seconds: float) -> PollOutcome:

@@ -1,0 +1,54 @@
+"""An article (stored or not) as the post a reader gets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.compose.compose import CategorySet
+from bot.compose.render import PostContent
+from bot.settings import Settings
+
+FALLBACK_CATEGORY = "general"
+
+
+class ArticleView(Protocol):
+    """What a post needs of an article: a stored Article and a NewArticle both have it."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def headline(self) -> str | None: ...
+    @property
+    def summary(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def image_url(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def category_id(self) -> int | None: ...
+    @property
+    def fetched_at(self) -> datetime: ...
+
+
+def post_content(
+    article: ArticleView, *, site: str, categories: CategorySet, settings: Settings
+) -> PostContent:
+    """The parts of the article's post: its words, attribution and category in its language,
+    dated in the deployment's time zone."""
+    language = article.language or settings.default_language
+    slug = categories.slug_of(article.category_id) or FALLBACK_CATEGORY
+    return PostContent(
+        headline=article.headline or article.title,
+        summary=article.summary or "",
+        title=article.title,
+        site=site,
+        fetched_at=article.fetched_at.astimezone(ZoneInfo(settings.timezone)),
+        language=language,
+        category=categories.name(slug, language),
+        url=article.url,
+        image_url=article.image_url,
+    )
