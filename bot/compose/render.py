@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import re
 import string
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -45,6 +44,7 @@ from urllib.parse import urlsplit
 import idna
 
 from bot.compose.dates import fetch_date
+from bot.compose.sentences import last_sentence_end
 from bot.ingest.normalize import clean_text
 from bot.settings import Settings
 
@@ -66,7 +66,6 @@ BUTTON_TEXT: Final[Mapping[str, str]] = {"ar": "اقرأ في المصدر", "en
 
 Direction = Literal["ltr", "rtl"]
 
-_SENTENCE_END: Final = re.compile(r"[.!?؟…。](?:[\"'”’»)\]]*)(?=\s|$)")
 _TRAILING_JOINERS: Final = ",،؛;:-–—(\"'“‘«[ \t\n"
 _RIGHT_TO_LEFT: Final = frozenset({"R", "AL"})
 _SINHALA: Final = range(0x0D80, 0x0E00)
@@ -322,7 +321,7 @@ def shorten(text: str, limit: int) -> str:
     if limit < utf16_units(ELLIPSIS):
         return ""
     whole = _prefix_length(text, limit)
-    sentence_end = _last_sentence_end(text, whole)
+    sentence_end = last_sentence_end(text, whole)
     if sentence_end * 2 >= whole:
         return text[:sentence_end].rstrip()
     cut = _prefix_length(text, limit - utf16_units(ELLIPSIS))
@@ -341,16 +340,6 @@ def _prefix_length(text: str, units: int) -> int:
         if used > units:
             return index
     return len(text)
-
-
-def _last_sentence_end(text: str, within: int) -> int:
-    """The end of the last sentence that ends within the first `within` code points."""
-    end = 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.end() > within:
-            break
-        end = match.end()
-    return end
 
 
 def _whole_graphemes(head: str, rest: str) -> str:

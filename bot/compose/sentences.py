@@ -28,6 +28,11 @@ import itertools
 import re
 from typing import Final
 
+from bot.ingest import normalize
+
+SENTENCE_END: Final = re.compile(r"[.!?؟…。](?:[\"'”’»)\]]*)(?=\s|$)")
+"""Where a sentence of finished text ends (a terminal mark, closing quotes, then a space)."""
+
 MAX_QUOTE_CHARS: Final = 600
 """A quotation longer than this may be split inside; a stray quote mark cannot glue a page."""
 
@@ -38,15 +43,6 @@ _BLOCK_TAG: Final = re.compile(
 )
 _TAG: Final = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]{0,500})?/?>")
 _ENTITY: Final = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,10});")
-# C0/C1 controls other than tab and newline, and invisible format characters: zero-width
-# space, word joiner, BOM, soft hyphen, bidirectional marks and embeddings.
-_INVISIBLE: Final = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
-)
-# ZWNJ and ZWJ shape Persian words and emoji; kept only between two non-space characters.
-_LOOSE_JOINER: Final = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
-_SPACES: Final = re.compile(r"[^\S\n]+")
 _NEWLINES: Final = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 
 _TERMINAL: Final = ".!?؟…۔।。！？‼⁇⁈⁉"
@@ -99,10 +95,17 @@ def clean_text(text: str) -> str:
     if "&" in text:
         text = _ENTITY.sub(lambda match: html.unescape(match.group()), text)
         text = _NEWLINES.sub("\n", text)
-    text = _INVISIBLE.sub("", text)
-    text = _LOOSE_JOINER.sub("", text)
-    text = _SPACES.sub(" ", text)
-    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    return "\n".join(line for line in normalize.clean_text(text).split("\n") if line)
+
+
+def last_sentence_end(text: str, within: int) -> int:
+    """The end of the last sentence that ends within the first `within` characters (0: none)."""
+    end = 0
+    for match in SENTENCE_END.finditer(text):
+        if match.end() > within:
+            break
+        end = match.end()
+    return end
 
 
 def _drop_comments(text: str) -> str:

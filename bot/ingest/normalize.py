@@ -283,12 +283,14 @@ _PARAGRAPH_TAGS: Final = frozenset(
 _LINE_TAGS: Final = frozenset({"br", "li", "tr", "dt", "dd", "caption", "summary", "option"})
 _CELL_TAGS: Final = frozenset({"td", "th"})
 
-# C0/C1 controls except \t \n, zero-width characters, bidi embeddings/overrides/isolates and
+# C0/C1 controls except \t \n, zero-width space, bidi embeddings/overrides/isolates and
 # marks, the Arabic letter mark, soft hyphen, lone surrogates and the U+FFFE/U+FFFF nonchars.
 _INVISIBLE: Final = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
 )
+# ZWNJ and ZWJ shape Persian words and emoji; kept only between two non-space characters.
+_LOOSE_JOINER: Final = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
 _XML_DECLARATION: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TAG: Final = re.compile(r"<[^>]*>")
 
@@ -313,6 +315,7 @@ def html_to_text(html: str) -> str:
 def clean_text(text: str) -> str:
     """Drop invisible characters, collapse blanks within lines, keep paragraph breaks."""
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _LOOSE_JOINER.sub("", text)
     text = unicodedata.normalize("NFC", text)
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
