@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.ingest.poller import Poller
 from bot.settings import Settings
+from storage.sources import SourceJob
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,18 @@ class PollLoop:
             log.exception("poll tick could not read due sources")
             return 0
         for job in jobs:
-            task: asyncio.Task[object] = asyncio.create_task(self._poller.poll(job))
+            task: asyncio.Task[object] = asyncio.create_task(self._poll(job))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(jobs)
+
+    async def _poll(self, job: SourceJob) -> None:
+        try:
+            await self._poller.poll(job)
+        except Exception:
+            # Even the failure could not be recorded (the database is away): the lease runs
+            # out and the source is polled again.
+            log.exception("poll of source %s was not recorded", job.id)
 
     async def stop(self) -> None:
         if self._scheduler.running:
