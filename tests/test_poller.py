@@ -458,3 +458,19 @@ async def test_a_wrongly_encoded_feed_never_crashes_the_poller(
     else:
         [article] = await articles_of(database, source_id)
         article.title.encode("utf-8")  # valid text, whatever the decoding made of it
+
+
+async def test_entries_sharing_one_link_but_with_ids_of_their_own_are_all_kept(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    home = "https://news.example.com/"
+    server.add("/f", rss([Item(f"Bulletin {i}", link=home, guid=f"b-{i}") for i in range(3)]))
+    source_id = await add(database, server.url("/f"))
+    poller = make_poller()
+    await poller.poll_due()
+    assert len(await articles_of(database, source_id)) == 3
+    server.add("/f", rss([Item(f"Bulletin {i}", link=home, guid=f"b-{i}") for i in range(4)]))
+    clock.advance(601)
+    [outcome] = await poller.poll_due()
+    assert outcome.new == 1
+    assert [a.url for a in await articles_of(database, source_id)] == [home] * 4

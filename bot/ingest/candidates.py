@@ -21,7 +21,8 @@ class Candidate:
 
     entry: ParsedEntry
     guid_key: str
-    url_key: str | None
+    url_key: str | None  # None when the link does not identify the entry
+    url: str | None  # the canonical link, kept on the article whatever it identifies
 
 
 def _bounded_key(prefix: str, value: str) -> str:
@@ -51,18 +52,28 @@ def entry_keys(entry: ParsedEntry, base_url: str | None) -> tuple[str, str | Non
 
 
 def keyed_entries(feed: ParsedFeed, *, base_url: str | None, limit: int) -> list[Candidate]:
-    """The feed's first `limit` entries with their keys, each key kept by its first entry only."""
+    """The feed's first `limit` entries with their keys, each key kept by its first entry only.
+
+    A link that several entries with ids of their own share (a feed pointing every item at its
+    home page) identifies none of them: those entries are known by their ids alone.
+    """
+    keyed = [(entry, *entry_keys(entry, base_url)) for entry in feed.entries[:limit]]
+    ids_per_url: dict[str, set[str]] = {}
+    for entry, guid_key, url_key in keyed:
+        if url_key is not None and entry.guid:
+            ids_per_url.setdefault(url_key, set()).add(guid_key)
+    shared = {url for url, ids in ids_per_url.items() if len(ids) > 1}
     seen_guids: set[str] = set()
     seen_urls: set[str] = set()
     candidates: list[Candidate] = []
-    for entry in feed.entries[:limit]:
-        guid_key, url_key = entry_keys(entry, base_url)
+    for entry, guid_key, url in keyed:
+        url_key = None if url in shared else url
         if guid_key in seen_guids or (url_key is not None and url_key in seen_urls):
             continue
         seen_guids.add(guid_key)
         if url_key is not None:
             seen_urls.add(url_key)
-        candidates.append(Candidate(entry, guid_key, url_key))
+        candidates.append(Candidate(entry, guid_key, url_key, url))
     return candidates
 
 
@@ -85,7 +96,7 @@ def build_article(
         guid_key=candidate.guid_key,
         url_key=candidate.url_key,
         guid=entry.guid[:MAX_URL_CHARS] if entry.guid else None,
-        url=candidate.url_key,
+        url=candidate.url,
         title=title,
         text=text,
         text_source="feed",
