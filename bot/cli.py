@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.app import build_application, running
 from bot.compose.compose import load_categories
 from bot.console import format_table, when
 from bot.ingest.fetch import FetchError
@@ -40,8 +41,8 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    """Run the scheduler (and, once configured, the bot) until SIGINT or SIGTERM."""
-    async with open_runtime(settings) as runtime:
+    """Run the scheduler (and, with a token, the bot by long polling) until SIGINT or SIGTERM."""
+    async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as bot:
         loop = PollLoop(settings, _poller(runtime))
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -50,8 +51,11 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         log.info("nashra running: looking for due sources every %.0f s", settings.poll_tick_seconds)
         if settings.telegram_bot_token is None:
             log.info("no TELEGRAM_BOT_TOKEN set: sources are polled, nothing is sent")
+        else:
+            await bot.enter_async_context(running(build_application(settings, runtime.sessions)))
         await stop.wait()
         log.info("stopping")
+        await bot.aclose()
         await loop.stop()
     return 0
 

@@ -11,9 +11,9 @@ Which function to use:
   which may come from users or sources (a first name, a category typed by the reader, a
   headline), are HTML-escaped. Wrap a value that is already HTML in ``Html`` (for instance a
   list built with ``t_html`` itself) and it goes in as it is. The result is an ``Html``.
-* ``t(key, language, **values)`` for plain-text places only: ``button.*`` (inline keyboard
-  texts) and ``command.*`` (``setMyCommands`` descriptions), whose catalog texts hold no
-  markup; values are substituted as they are.
+* ``t(key, language, **values)`` for plain-text places only: ``alert.*`` (answerCallbackQuery
+  texts), ``button.*`` (inline keyboard texts) and ``command.*`` (``setMyCommands``
+  descriptions), whose catalog texts hold no markup; values are substituted as they are.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def _render(key: str, language: str | None, values: Mapping[str, object]) -> str
 def t(key: str, language: str | None, **values: object) -> str:
     """The catalog text ``key`` in ``language`` (``"ar"``/``"en"``, else Arabic), values as is.
 
-    For plain-text places only (``button.*``, ``command.*``); messages use ``t_html``.
+    For plain-text places only (``alert.*``, ``button.*``, ``command.*``); messages use ``t_html``.
     """
     return _render(key, language, values)
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import Item, article_page, rss
+from tests.fakes.telegram_server import FakeTelegram
 
 
 async def nashra(*args: str, database_url: str, **env: str) -> tuple[int, str, str]:
@@ -167,20 +168,23 @@ async def test_bad_source_options_are_refused_naming_each_problem(db_url: str) -
     assert "below the minimum of 60 s" in err
 
 
-async def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(
+async def test_run_polls_on_schedule_answers_start_and_stops_cleanly_on_sigterm(
     db_url: str, tmp_path: Path
 ) -> None:
-    async with FeedServer() as server:
+    token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+    async with FeedServer() as server, FakeTelegram(token=token) as tg:
+        tg.add_user(42, "Layla", language_code="en")
+        tg.add_chat(42, "private")
         server.add("/f.xml", rss([Item("one", link="https://example.com/1")]))
         code, _, _ = await nashra("sources", "add", server.url("/f.xml"), database_url=db_url)
         assert code == 0
-        token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
         environment = {
             **os.environ,
             "DATABASE_URL": db_url,
             "POLL_TICK_SECONDS": "0.2",
             "LOG_LEVEL": "DEBUG",
             "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_BASE_URL": tg.base_url,
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -191,8 +195,9 @@ async def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(
             stderr=asyncio.subprocess.PIPE,
             env=environment,
         )
-        for _ in range(100):
-            if server.requests_to("/f.xml"):
+        tg.inject_message(42, 42, "/start")
+        for _ in range(300):
+            if server.requests_to("/f.xml") and tg.sent_messages(42):
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)
@@ -200,6 +205,9 @@ async def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(
         _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, err.decode()
     assert len(server.requests_to("/f.xml")) == 1
+    [greeting] = tg.sent_messages(42)
+    assert greeting.plain_text.startswith("Hello Layla, I am Nashra")
+    assert tg.commands(language_code="ar") is not None
     log = err.decode()
     assert "polled source 1" in log
     assert token not in log

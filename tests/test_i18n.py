@@ -21,7 +21,7 @@ from bot.i18n import (
 )
 
 ALL_KEYS = sorted(CATALOGS["ar"])
-PLAIN_PREFIXES = ("button.", "command.")
+PLAIN_PREFIXES = ("alert.", "button.", "command.")
 TELEGRAM_TAGS = {"b", "i", "code"}
 COMMANDS = [
     "start",

@@ -1,0 +1,87 @@
+"""What the readers' commands do to a chat's subscriptions, over storage; no Telegram here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import chats as chat_store
+from storage import subscriptions as subscription_store
+from storage.categories import find_category
+from storage.models import Category, Chat, ChatKind
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A Telegram chat as an update shows it."""
+
+    telegram_id: int
+    kind: ChatKind
+    title: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    found: list[Category]
+    unknown: list[str]
+
+
+async def resolve_categories(session: AsyncSession, names: Sequence[str]) -> Resolved:
+    """The categories named (slug, name or alias, either language); the whole text is tried
+    first, so a name of several words ("مال وأعمال") works as well as several names."""
+    if not names:
+        return Resolved([], [])
+    whole = await find_category(session, " ".join(names))
+    if whole is not None:
+        return Resolved([whole], [])
+    found: dict[int, Category] = {}
+    unknown: list[str] = []
+    for name in names:
+        category = await find_category(session, name)
+        if category is None:
+            unknown.append(name)
+        else:
+            found.setdefault(category.id, category)
+    return Resolved(list(found.values()), unknown)
+
+
+async def ensure_chat(session: AsyncSession, ref: ChatRef) -> Chat:
+    return await chat_store.upsert_chat(
+        session, ref.telegram_id, ref.kind, title=ref.title, username=ref.username
+    )
+
+
+async def subscribed(session: AsyncSession, telegram_id: int) -> set[int]:
+    """The category ids the chat follows (none for a chat never seen)."""
+    chat = await chat_store.get_chat(session, telegram_id)
+    if chat is None:
+        return set()
+    return await subscription_store.subscribed_category_ids(session, chat.id)
+
+
+async def subscribe(session: AsyncSession, ref: ChatRef, category_ids: Sequence[int]) -> set[int]:
+    """Subscribe the chat; the categories newly subscribed."""
+    chat = await ensure_chat(session, ref)
+    return await subscription_store.subscribe(session, chat.id, category_ids)
+
+
+async def unsubscribe(
+    session: AsyncSession, telegram_id: int, category_ids: Sequence[int] | None
+) -> set[int]:
+    """Unsubscribe the chat (from all when None); the categories it had."""
+    chat = await chat_store.get_chat(session, telegram_id)
+    if chat is None:
+        return set()
+    return await subscription_store.unsubscribe(session, chat.id, category_ids)
+
+
+async def toggle(session: AsyncSession, ref: ChatRef, category_id: int) -> tuple[bool, set[int]]:
+    """Flip one subscription; whether the chat is now subscribed, and all it follows."""
+    chat = await ensure_chat(session, ref)
+    if not await subscription_store.unsubscribe(session, chat.id, [category_id]):
+        await subscription_store.subscribe(session, chat.id, [category_id])
+    now = await subscription_store.subscribed_category_ids(session, chat.id)
+    return category_id in now, now
