@@ -126,11 +126,12 @@ async def unsubscribe(update: Update, context: Context) -> None:
     ctx = bot_context(context)
     categories = await ctx.categories.get()
     everything = len(context.args) == 1 and context.args[0].casefold() in ALL_WORDS
-    async with ctx.sessions.begin() as session:
-        if everything:
+    if everything:
+        async with ctx.sessions.begin() as session:
             await service.unsubscribe(session, chat.id, None)
-            await reply(update, t_html("unsubscribe.all_done", language))
-            return
+        await reply(update, t_html("unsubscribe.all_done", language))
+        return
+    async with ctx.sessions.begin() as session:
         resolved = await service.resolve_categories(session, context.args)
         if resolved.unknown:
             await _unknown_category(update, resolved.unknown[0], categories, language)
