@@ -2,15 +2,17 @@
 
     app = build_application(settings, sessions)
     async with running(app):          # initialize, post_init, start, long polling
-        ...                           # until asked to stop
+        ...                           # (or a webhook, with WEBHOOK_URL set) until asked to stop
 
 `post_init` loads the categories, adds one shortcut command per category and registers the
 commands per language with setMyCommands. PTB's transport is `AiohttpRequest`, one for the
-bot's calls and one for the long poll.
+bot's calls and one for the long poll. Webhook mode serves Telegram's POSTs with our own
+aiohttp server (bot/web.py), not PTB's webhook runner.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import traceback
@@ -30,6 +32,7 @@ from bot.i18n import SUPPORTED_LANGUAGES, choose_language, t, t_html
 from bot.logs import REDACTED
 from bot.settings import Settings
 from bot.telegram.request import AiohttpRequest
+from bot.web import WebServer, webhook_handler
 from handlers.readers import COMMANDS
 
 # Time periods as timedelta (RetryAfter.retry_after …): the integer ones are deprecated and
@@ -73,7 +76,7 @@ def build_application(settings: Settings, sessions: async_sessionmaker[AsyncSess
 
 async def post_init(application: App) -> None:
     """Load the categories, add their shortcut commands, register the commands per language."""
-    ctx: BotContext = application.bot_data[BOT_DATA_KEY]
+    ctx = bot_context_of(application)
     categories = await ctx.categories.get()
     slugs = handlers.register_shortcuts(application, categories)
     bot = application.bot
@@ -114,25 +117,68 @@ async def on_error(update: object, context: Any) -> None:
 
 @asynccontextmanager
 async def running(
-    application: App, *, poll_interval: float = 0.0, poll_timeout: int = POLL_TIMEOUT_SECONDS
+    application: App,
+    *,
+    poll_interval: float = 0.0,
+    poll_timeout: int = POLL_TIMEOUT_SECONDS,
+    web: WebServer | None = None,
 ) -> AsyncIterator[App]:
-    """The application initialized, post-initialized, started and long polling; all stopped
-    and shut down on the way out."""
-    async with application:
+    """The application initialized, post-initialized and started, receiving updates; all
+    stopped and shut down on the way out.
+
+    Updates come by long polling unless WEBHOOK_URL is set. In webhook mode the webhook route
+    is added to `web` (a new WebServer on WEBHOOK_LISTEN:WEBHOOK_PORT when None), the server is
+    started, and then the webhook is registered with setWebhook. A given `web` (with routes of
+    its own added beforehand) is started and stopped here in either mode. On the way out the
+    webhook stays set: Telegram keeps the updates that come meanwhile until the bot is back
+    (switching back to long polling deletes it, as PTB's start_polling does).
+    """
+    settings = bot_context_of(application).settings
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    webhook_url = None
+    if settings.webhook_url is not None and secret is not None:
+        webhook_url = settings.webhook_url + settings.webhook_path
+        if web is None:
+            web = WebServer(settings.webhook_listen, settings.webhook_port)
+        web.add_route("POST", settings.webhook_path, webhook_handler(application, secret))
+    async with application, contextlib.AsyncExitStack() as stack:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
-        updater = application.updater
-        assert updater is not None
-        await updater.start_polling(
-            poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-        )
-        try:
-            yield application
-        finally:
-            if updater.running:
-                await updater.stop()
-            if application.running:
-                await application.stop()
-            if application.post_shutdown is not None:
-                await application.post_shutdown(application)
+        stack.push_async_callback(_stop_application, application)
+        if web is not None:
+            await stack.enter_async_context(web)
+        if webhook_url is not None:
+            await application.bot.set_webhook(
+                url=webhook_url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            log.info("receiving updates by webhook at %s", webhook_url)
+        else:
+            updater = application.updater
+            assert updater is not None
+            await updater.start_polling(
+                poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+            stack.push_async_callback(_stop_updater, application)
+        yield application
+
+
+async def _stop_updater(application: App) -> None:
+    updater = application.updater
+    if updater is not None and updater.running:
+        await updater.stop()
+
+
+async def _stop_application(application: App) -> None:
+    if application.running:
+        await application.stop()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
+
+
+def bot_context_of(application: App) -> BotContext:
+    context: BotContext = application.bot_data[BOT_DATA_KEY]
+    return context

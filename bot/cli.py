@@ -41,7 +41,8 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    """Run the scheduler (and, with a token, the bot by long polling) until SIGINT or SIGTERM."""
+    """Run the scheduler (and, with a token, the bot: long polling, or a webhook with
+    WEBHOOK_URL set) until SIGINT or SIGTERM."""
     async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as bot:
         loop = PollLoop(settings, _poller(runtime))
         stop = asyncio.Event()

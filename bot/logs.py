@@ -1,5 +1,5 @@
-"""Logging set-up: one line per event; secrets (the bot token, the LLM key) are blotted out
-wherever they appear."""
+"""Logging set-up: one line per event; secrets (the bot token, the LLM key, the webhook secret)
+are blotted out wherever they appear."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class SecretFilter(logging.Filter):
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    secrets = [settings.telegram_bot_token, settings.llm_api_key]
+    secrets = [settings.telegram_bot_token, settings.llm_api_key, settings.webhook_secret]
     handler.addFilter(SecretFilter([s.get_secret_value() for s in secrets if s is not None]))
     root = logging.getLogger()
     root.handlers[:] = [handler]

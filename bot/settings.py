@@ -14,6 +14,7 @@ from bot import __version__
 
 MAX_TEMPLATE_CHARS = 1000
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     # Telegram
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    # Webhook (unset WEBHOOK_URL: long polling)
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
     # Storage
     database_url: str = "sqlite+aiosqlite:///data/nashra.db"
@@ -98,7 +106,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "telegram_bot_token", "llm_base_url", "llm_model", "llm_api_key", mode="before"
+        "telegram_bot_token",
+        "llm_base_url",
+        "llm_model",
+        "llm_api_key",
+        "webhook_url",
+        "webhook_secret",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -112,6 +126,35 @@ class Settings(BaseSettings):
         if not TOKEN_PATTERN.match(value.get_secret_value()):
             raise ValueError("a bot token from @BotFather, like 123456:ABC-DEF…")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith("https://") or len(value) <= len("https://"):
+            raise ValueError("the public HTTPS base URL, like https://bot.example.com")
+        return value.rstrip("/")
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path_shape(cls, value: str) -> str:
+        if not value.startswith("/") or any(c.isspace() or c in "?#" for c in value):
+            raise ValueError("a URL path starting with /, like /telegram/webhook")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("1 to 256 characters, each one of A-Z a-z 0-9 _ -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET")
+        return self
 
     @field_validator("attribution_ar", "attribution_en", "disclaimer_ar", "disclaimer_en")
     @classmethod

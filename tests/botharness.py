@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.app import App, build_application, running
 from bot.settings import load_settings
+from bot.web import WebServer
 from storage import chats as chat_store
 from storage import subscriptions as subscription_store
 from storage.models import Article, ArticleStatus, Category, Chat, Source
@@ -114,7 +115,11 @@ class Harness:
 
 
 @asynccontextmanager
-async def bot_harness(database: Database) -> AsyncIterator[Harness]:
+async def bot_harness(
+    database: Database, *, web: WebServer | None = None, **settings: object
+) -> AsyncIterator[Harness]:
+    """The bot long polling FakeTelegram (or, with WEBHOOK_* `settings`, serving a webhook on
+    `web`) with the users and chats above."""
     async with FakeTelegram(token=DEFAULT_TOKEN, bot_username=BOT_USERNAME) as tg:
         tg.add_user(AR_USER, "ليلى", language_code="ar")
         tg.add_chat(AR_USER, "private")
@@ -125,12 +130,15 @@ async def bot_harness(database: Database) -> AsyncIterator[Harness]:
         tg.add_chat(GROUP, "supergroup", title="أخبار الحي")
         tg.set_member(GROUP, ADMIN, "administrator")
         tg.set_member(GROUP, MEMBER, "member")
-        settings = load_settings(
-            telegram_bot_token=DEFAULT_TOKEN,
-            telegram_api_base_url=tg.base_url,
-            database_url=database.url,
-            default_language="ar",
+        loaded = load_settings(
+            **{
+                "telegram_bot_token": DEFAULT_TOKEN,
+                "telegram_api_base_url": tg.base_url,
+                "database_url": database.url,
+                "default_language": "ar",
+                **settings,
+            }
         )
-        application = build_application(settings, database.sessions)
-        async with running(application, poll_timeout=1):
+        application = build_application(loaded, database.sessions)
+        async with running(application, poll_timeout=1, web=web):
             yield Harness(tg, database, application)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,6 +27,11 @@ EVALSETS = Path(__file__).resolve().parents[2] / "shared" / "evalsets"
 
 # Tests build their own Settings: a developer's .env must not change what they test.
 Settings.model_config["env_file"] = None
+
+# CI runs property tests on a fixed seed so a run is repeatable; developers' runs explore.
+hypothesis.settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 
 def evalset(*parts: str) -> Path:

@@ -35,14 +35,21 @@ def sample_post() -> tuple[str, str]:
 
 
 def in_text_order(summary: str, sentences: list[str]) -> list[int]:
-    """Indexes of the sentences the summary is made of, asserting it is made only of them."""
-    found: list[int] = []
-    rest = summary
-    for index, sentence in enumerate(sentences):
-        if rest.startswith(sentence):
-            found.append(index)
-            rest = rest[len(sentence) :].lstrip(" ")
-    assert not rest, f"not an original sentence: {rest!r}"
+    """Indexes of the sentences the summary is made of, in text order, asserting it is made
+    only of them. Searches every way to read it: one sentence may begin with another."""
+
+    def read(rest: str, start: int) -> list[int] | None:
+        if not rest:
+            return []
+        for index in range(start, len(sentences)):
+            if rest.startswith(sentences[index]):
+                tail = read(rest[len(sentences[index]) :].lstrip(" "), index + 1)
+                if tail is not None:
+                    return [index, *tail]
+        return None
+
+    found = read(summary, 0)
+    assert found is not None, f"not made of original sentences in order: {summary!r}"
     return found
 
 
