@@ -14,11 +14,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, Final, Self
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from telegram import Update
 from telegram.ext import Application
 
@@ -32,10 +33,18 @@ SHUTDOWN_TIMEOUT_SECONDS: Final = 5.0
 class WebServer:
     """One aiohttp AppRunner on `host:port` (port 0: any free port, see `port` once started)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        middlewares: Sequence[Middleware] = (),
+        shutdown_timeout: float = SHUTDOWN_TIMEOUT_SECONDS,
+    ) -> None:
         self.host = host
         self._requested_port = port
-        self._app = web.Application()
+        self._shutdown_timeout = shutdown_timeout
+        self._app = web.Application(middlewares=list(middlewares))
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -69,7 +78,7 @@ class WebServer:
             self._app,
             access_log=None,
             handle_signals=False,
-            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
+            shutdown_timeout=self._shutdown_timeout,
         )
         await runner.setup()
         try:

@@ -31,6 +31,8 @@ from typing import Literal, Self
 from aiohttp import web
 from multidict import CIMultiDict
 
+from bot.web import WebServer
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Compression = Literal["gzip", "deflate"]
 
@@ -112,9 +114,10 @@ class FeedServer:
         self._in_flight = 0
         self._routes: dict[str, Handler] = {}
         self._last_modified: dict[str, datetime] = {}
-        self._shutdown_timeout = shutdown_timeout
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
+        self._web = WebServer(
+            "127.0.0.1", 0, middlewares=[self._track], shutdown_timeout=shutdown_timeout
+        )
+        self._web.add_route("*", "/{path:.*}", self._dispatch)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -129,26 +132,14 @@ class FeedServer:
         await self.close()
 
     async def start(self) -> None:
-        app = web.Application(middlewares=[self._track])
-        app.router.add_route("*", "/{path:.*}", self._dispatch)
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=self._shutdown_timeout
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._web.start()
 
     async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._web.stop()
 
     @property
     def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("the FeedServer is not started")
-        return self._port
+        return self._web.port
 
     def url(self, path: str = "/", *, host: str = "127.0.0.1") -> str:
         """The absolute URL of `path`; `host="localhost"` reaches the same server by name."""

@@ -24,6 +24,8 @@ from typing import Any, Self
 from aiohttp import web
 from multidict import CIMultiDict
 
+from bot.web import WebServer
+
 CHAT_PATH = "/v1/chat/completions"
 
 
@@ -95,18 +97,11 @@ class FakeLLMServer:
         self.max_in_flight = 0
         self._in_flight = 0
         self._replies: deque[Reply] = deque()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
+        self._web = WebServer("127.0.0.1", 0, shutdown_timeout=0.1)
+        self._web.add_route("POST", CHAT_PATH, self._chat)
 
     async def __aenter__(self) -> Self:
-        app = web.Application()
-        app.router.add_post(CHAT_PATH, self._chat)
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=0.1
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
+        await self._web.start()
         return self
 
     async def __aexit__(
@@ -115,16 +110,12 @@ class FakeLLMServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._web.stop()
 
     @property
     def base_url(self) -> str:
         """What LLM_BASE_URL should be (the endpoint is `{base_url}/chat/completions`)."""
-        if self._port is None:
-            raise RuntimeError("the FakeLLMServer is not started")
-        return f"http://127.0.0.1:{self._port}/v1"
+        return f"{self._web.url}/v1"
 
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with `replies`, in order, before the default."""

@@ -46,6 +46,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from bot.web import WebServer
+
 Json = dict[str, Any]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForNashraTests_0123456789"
@@ -626,8 +628,7 @@ class FakeTelegram:
         self._changed = asyncio.Event()
         self._closing = asyncio.Event()
         self._poll_generation = 0
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
+        self._web = WebServer("127.0.0.1", 0, shutdown_timeout=0.5)
         handlers: dict[str, _Handler] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -654,14 +655,8 @@ class FakeTelegram:
     # -- lifecycle --
 
     async def __aenter__(self) -> Self:
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
+        self._web.add_route("*", "/bot{token}/{method}", self._handle)
+        await self._web.start()
         return self
 
     async def __aexit__(
@@ -676,15 +671,11 @@ class FakeTelegram:
         """Stop serving; long polls in progress answer with what they have."""
         self._closing.set()
         self._notify()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._web.stop()
 
     @property
     def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("the FakeTelegram server is not started")
-        return self._port
+        return self._web.port
 
     @property
     def base_url(self) -> str:
