@@ -16,14 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +28,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import func, insert, select
 
+from bench.databases import fresh_database
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parse import FeedParseError, parse_feed
 from bot.ingest.poller import Poller
@@ -43,7 +41,6 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import Item, rss
 
 REAL_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "evalsets" / "feeds" / "real"
-PG_ADMIN = os.environ.get("NASHRA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass(frozen=True)
@@ -149,7 +146,7 @@ async def server_stats(fetcher: Fetcher, port: int) -> dict[str, int]:
 
 async def run_one(db: str, feeds: int, per_feed: int) -> Figures:
     process, port = await start_server(feeds, per_feed)
-    url, cleanup = await fresh_database(db)
+    url, cleanup = await fresh_database(db, "nashra_bench")
     settings = Settings(
         _env_file=None,
         database_url=url,
@@ -157,6 +154,7 @@ async def run_one(db: str, feeds: int, per_feed: int) -> Figures:
         fetch_concurrency=32,
         fetch_per_host=32,
         poll_batch_size=200,
+        fetch_allow_networks="127.0.0.1/32",  # the local feed server; private by default
     )
     engine = create_engine(url)
     try:
@@ -189,33 +187,6 @@ async def run_one(db: str, feeds: int, per_feed: int) -> Figures:
         await process.wait()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return Figures(db, feeds, articles, pass1, pass2, peak)
-
-
-async def fresh_database(db: str) -> tuple[str, Callable[[], Awaitable[None]]]:
-    if db == "sqlite":
-        directory = tempfile.mkdtemp(prefix="nashra-bench-")
-
-        async def remove_file() -> None:
-            for name in os.listdir(directory):
-                os.unlink(os.path.join(directory, name))
-            os.rmdir(directory)
-
-        return f"sqlite+aiosqlite:///{directory}/bench.db", remove_file
-    import asyncpg
-
-    name = f"nashra_bench_{os.getpid()}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{name}", drop
 
 
 def child(db: str, feeds: int, per_feed: int) -> None:

@@ -29,8 +29,9 @@ import handlers
 from bot.compose.compose import CategoryCache
 from bot.context import BOT_DATA_KEY, BotContext, bot_context
 from bot.i18n import SUPPORTED_LANGUAGES, choose_language, t, t_html
-from bot.logs import REDACTED
+from bot.logs import REDACTED, secret_parts
 from bot.settings import Settings
+from bot.telegram.botapi import BotApi
 from bot.telegram.request import AiohttpRequest
 from bot.web import WebServer, webhook_handler
 from handlers.readers import COMMANDS
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES: Final = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 POLL_TIMEOUT_SECONDS: Final = 30
+SEND_READ_TIMEOUT_SECONDS: Final = 30.0
 
 
 def file_base_url(base_url: str) -> str:
@@ -74,6 +76,19 @@ def build_application(settings: Settings, sessions: async_sessionmaker[AsyncSess
     return application
 
 
+def open_bot_api(settings: Settings) -> BotApi:
+    """The outbox's own client: a connection pool as large as the sends it keeps in flight,
+    and time for Telegram to fetch a post's photo. Use it with `async with`."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    return BotApi(
+        settings.telegram_api_base_url,
+        settings.telegram_bot_token.get_secret_value(),
+        connections=settings.send_max_in_flight,
+        read_timeout=SEND_READ_TIMEOUT_SECONDS,
+    )
+
+
 async def post_init(application: App) -> None:
     """Load the categories, add their shortcut commands, register the commands per language."""
     ctx = bot_context_of(application)
@@ -97,7 +112,8 @@ async def on_error(update: object, context: Any) -> None:
     text = "".join(traceback.format_exception(error)) if error is not None else "no error"
     token = bot_context(context).settings.telegram_bot_token
     if token is not None:
-        text = text.replace(token.get_secret_value(), REDACTED)
+        for secret in secret_parts(token.get_secret_value()):
+            text = text.replace(secret, REDACTED)
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("update %s failed:\n%s", update_id, text)
     if isinstance(update, Update) and update.effective_message is not None:

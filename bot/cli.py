@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_application, running
+from bot.app import build_application, open_bot_api, running
 from bot.compose.compose import load_categories
 from bot.console import format_table, when
+from bot.deliver.send import ApiTransport
+from bot.deliver.sender import Sender
 from bot.ingest.fetch import FetchError
 from bot.ingest.poller import Poller, PollOutcome
 from bot.ingest.schedule import PollLoop
@@ -26,14 +28,17 @@ from bot.ingest.sourcelist import (
     read_source_file,
     write_opml,
 )
+from bot.leases import release_dead_local_leases
 from bot.logs import configure_logging
 from bot.runtime import Runtime, open_database, open_runtime
 from bot.services import sources as source_service
+from bot.services.outbox import outbox_report
 from bot.services.preview import PreviewError, preview
 from bot.services.summaries import summarize_jsonl
 from bot.settings import Settings, SettingsError, load_settings
 from storage import sources as source_store
 from storage.migrate import current_revision, downgrade, upgrade
+from storage.models import DeliveryState
 
 log = logging.getLogger("nashra")
 
@@ -41,21 +46,30 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    """Run the scheduler (and, with a token, the bot: long polling, or a webhook with
-    WEBHOOK_URL set) until SIGINT or SIGTERM."""
+    """Run the scheduler and, with a token, the bot (long polling, or a webhook with
+    WEBHOOK_URL set) and the outbox's sender, until SIGINT or SIGTERM."""
     async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as bot:
-        loop = PollLoop(settings, _poller(runtime))
+        await release_dead_local_leases(runtime.sessions, now=datetime.now(UTC))
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        sender: Sender | None = None
+        sending: asyncio.Task[None] | None = None
+        if settings.telegram_bot_token is not None:
+            api = await bot.enter_async_context(open_bot_api(settings))
+            sender = Sender(settings, runtime.sessions, ApiTransport(api))
+        loop = PollLoop(settings, _poller(runtime, on_queued=sender.wake if sender else None))
         loop.start()
         log.info("nashra running: looking for due sources every %.0f s", settings.poll_tick_seconds)
-        if settings.telegram_bot_token is None:
+        if sender is None:
             log.info("no TELEGRAM_BOT_TOKEN set: sources are polled, nothing is sent")
         else:
             await bot.enter_async_context(running(build_application(settings, runtime.sessions)))
+            sending = asyncio.create_task(sender.run(stop))
         await stop.wait()
         log.info("stopping")
+        if sending is not None:
+            await sending
         await bot.aclose()
         await loop.stop()
     return 0
@@ -75,8 +89,14 @@ async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if outcomes and all(o.error for o in outcomes) else 0
 
 
-def _poller(runtime: Runtime) -> Poller:
-    return Poller(runtime.settings, runtime.sessions, runtime.fetcher, composer=runtime.composer)
+def _poller(runtime: Runtime, on_queued: Callable[[], None] | None = None) -> Poller:
+    return Poller(
+        runtime.settings,
+        runtime.sessions,
+        runtime.fetcher,
+        composer=runtime.composer,
+        on_queued=on_queued,
+    )
 
 
 async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
@@ -130,12 +150,13 @@ def _outcome_table(outcomes: Sequence[PollOutcome]) -> str:
             o.status.value,
             str(o.new),
             str(o.seen),
+            str(o.queued),
             o.error or "",
             f"{o.seconds:.2f}s",
         ]
         for o in sorted(outcomes, key=lambda o: o.source_id)
     ]
-    return format_table(["id", "source", "status", "new", "seen", "error", "time"], rows)
+    return format_table(["id", "source", "status", "new", "seen", "queued", "error", "time"], rows)
 
 
 async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
@@ -145,6 +166,20 @@ async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
         elif args.action == "downgrade":
             await downgrade(engine, args.revision)
         print(f"database at revision {await current_revision(engine) or 'none'}")
+    return 0
+
+
+async def cmd_outbox(settings: Settings, _args: argparse.Namespace) -> int:
+    """Deliveries by state, today's counters (UTC) and when the next delivery is due."""
+    async with open_database(settings) as (_engine, sessions), sessions() as session:
+        report = await outbox_report(session, datetime.now(UTC).date())
+    states = [[state.value, str(report.states.get(state, 0))] for state in DeliveryState]
+    print(format_table(["state", "deliveries"], states))
+    if report.counts:
+        print()
+        counts = [[name, str(n)] for name, n in sorted(report.counts.items())]
+        print(format_table(["today (UTC)", "count"], counts))
+    print(f"\nnext due: {when(report.next_due) if report.next_due else 'nothing pending'}")
     return 0
 
 
@@ -271,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--out", required=True, help="output JSONL file")
     summ.add_argument("--sentences", type=_positive, help="extractive, with N sentences")
     summ.set_defaults(func=cmd_summarize)
+
+    sub.add_parser("outbox", help="deliveries by state and today's counters").set_defaults(
+        func=cmd_outbox
+    )
 
     sources = sub.add_parser("sources", help="news sources")
     src = sources.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -11,12 +11,19 @@ from bot.settings import Settings
 REDACTED = "[token]"
 
 
+def secret_parts(secret: str) -> list[str]:
+    """`secret`, then, for a bot token ("123456:AAH…"), its secret half alone: an error may
+    quote it without the bot id (a URL-encoded ':' or a split string)."""
+    _, colon, half = secret.partition(":")
+    return [secret, half] if colon and len(half) >= 8 else [secret]
+
+
 class SecretFilter(logging.Filter):
     """Replaces each secret in a record's rendered message (and traceback) before output."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s]
+        self._secrets = [part for s in secrets if s for part in secret_parts(s)]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:

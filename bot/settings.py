@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import __version__
 
@@ -19,6 +21,7 @@ WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
+IPNetwork = IPv4Network | IPv6Network
 
 
 class Settings(BaseSettings):
@@ -43,6 +46,20 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
+    # Delivery: Telegram's limits, planned around (paid broadcast lifts the overall one)
+    send_per_second: PositiveFloat = 30.0
+    send_private_per_second: PositiveFloat = 1.0
+    send_group_per_minute: PositiveFloat = 20.0
+    paid_broadcast: bool = False
+    paid_broadcast_per_second: Annotated[float, Field(gt=0, le=1000)] = 1000.0
+    send_max_in_flight: Annotated[int, Field(ge=1, le=10_000)] = 100
+    send_lease_seconds: Annotated[float, Field(ge=5)] = 60.0
+    send_max_attempts: PositiveInt = 8
+    send_retry_base_seconds: PositiveFloat = 5.0
+    send_retry_max_seconds: PositiveFloat = 900.0
+    digest_threshold: NonNegativeInt = 5
+    digest_max_items: Annotated[int, Field(ge=2, le=50)] = 20
+
     # Storage
     database_url: str = "sqlite+aiosqlite:///data/nashra.db"
     database_echo: bool = False
@@ -65,6 +82,7 @@ class Settings(BaseSettings):
     fetch_total_timeout: PositiveFloat = 60.0
     fetch_max_bytes: PositiveInt = 10 * 1024 * 1024
     fetch_max_redirects: Annotated[int, Field(ge=0, le=5)] = 5
+    fetch_allow_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
     user_agent: str = (
         f"Nashra/{__version__} (Telegram news bot; +https://github.com/nashra-bot/nashra)"
     )
@@ -177,6 +195,26 @@ class Settings(BaseSettings):
         if self.summarizer == "llm" and not (self.llm_base_url and self.llm_model):
             raise ValueError("SUMMARIZER=llm needs LLM_BASE_URL and LLM_MODEL")
         return self
+
+    @field_validator("fetch_allow_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if not isinstance(value, Iterable):
+            return value
+        networks: list[IPNetwork] = []
+        for item in value:
+            if isinstance(item, IPv4Network | IPv6Network):
+                networks.append(item)
+                continue
+            try:
+                networks.append(ip_network(str(item).strip()))
+            except ValueError as exc:
+                raise ValueError(
+                    f"comma-separated IP addresses or networks like 127.0.0.1,10.0.0.0/8 ({exc})"
+                ) from None
+        return tuple(networks)
 
     @field_validator("timezone")
     @classmethod

@@ -34,6 +34,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("mysubs", readers.mysubs, filters=_MESSAGES),
         CommandHandler("latest", readers.latest, filters=_MESSAGES),
         CommandHandler("language", readers.language_command, filters=_MESSAGES),
+        CommandHandler("quiet", readers.quiet, filters=_MESSAGES),
         # Every button press: toggle data is validated there, anything else answered invalid.
         CallbackQueryHandler(readers.toggle_subscription),
         ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),

@@ -1,24 +1,32 @@
-"""Readers' commands: greeting, help, categories, subscriptions, latest posts, language."""
+"""Readers' commands: greeting, help, categories, subscriptions, latest posts, language,
+quiet hours."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from functools import cache
 from typing import Final
+from zoneinfo import available_timezones
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 
 from bot.compose.compose import CategorySet
 from bot.compose.post import post_content
-from bot.compose.render import render_post, site_name
+from bot.compose.render import render_post, shorten, site_name
 from bot.context import bot_context
+from bot.deliver.send import PtbTransport, SendFailed, send_post
+from bot.deliver.verdicts import Verdict
 from bot.i18n import SUPPORTED_LANGUAGES, Html, t, t_html
+from bot.ingest.normalize import clean_text
 from bot.services import subscriptions as service
 from handlers.common import (
-    NO_PREVIEW,
     Context,
     all_category_names,
     category_keyboard,
     category_names,
     chat_ref,
+    is_private,
     language_of,
     parse_toggle,
     reply,
@@ -26,9 +34,11 @@ from handlers.common import (
 )
 from handlers.groups import may_change_settings, refuse_non_admin
 from storage import chats as chat_store
+from storage import deliveries as delivery_store
 from storage import posts as post_store
 from storage.categories import find_category
 from storage.models import Category
+from storage.types import utcnow
 
 COMMANDS: Final = (
     "start",
@@ -39,11 +49,22 @@ COMMANDS: Final = (
     "mysubs",
     "latest",
     "language",
+    "quiet",
 )
 LATEST_DEFAULT: Final = 5
 LATEST_MIN: Final = 1
 LATEST_MAX: Final = 20
 ALL_WORDS: Final = frozenset({"all", "الكل", "الجميع", "كل"})
+OFF_WORDS: Final = frozenset({"off", "إيقاف", "ايقاف"})
+# A reader's words quoted back are cut to this many characters (a message holds 4096).
+ECHO_MAX_CHARS: Final = 64
+QUIET_MAX_ARGS: Final = 3
+QUIET_ARG_MAX_CHARS: Final = 64  # longer than any time or IANA zone name
+# 24-hour H:MM or HH:MM, once Arabic-Indic (٠-٩) and Persian (۰-۹) digits are made ASCII.
+CLOCK_TIME: Final = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+ASCII_DIGITS: Final = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+# Names zoneinfo knows that are not IANA zones a reader would mean.
+NOT_ZONES: Final = frozenset({"localtime", "Factory", "posixrules"})
 
 
 async def start(update: Update, context: Context) -> None:
@@ -212,6 +233,49 @@ async def language_command(update: Update, context: Context) -> None:
     await reply(update, t_html("language.changed", choice))
 
 
+async def quiet(update: Update, context: Context) -> None:
+    """A private chat's quiet hours: /quiet 23:00 07:00 [zone], /quiet off, /quiet to show."""
+    language = await language_of(update, context)
+    chat = update.effective_chat
+    assert chat is not None
+    if not is_private(chat):
+        await reply(update, t_html("quiet.private_only", language))
+        return
+    ctx = bot_context(context)
+    async with ctx.sessions() as session:
+        stored = await chat_store.get_chat(session, chat.id)
+    stored_zone = stored.timezone if stored is not None else None
+    zone = stored_zone or ctx.settings.timezone
+    usage = t_html("quiet.usage", language, zone=zone)
+    args = list(context.args or [])
+    if not args:
+        if stored is None or stored.quiet_start_minute is None or stored.quiet_end_minute is None:
+            state = t_html("quiet.none", language)
+        else:
+            start, end = stored.quiet_start_minute, stored.quiet_end_minute
+            state = t_html("quiet.current", language, start=clock(start), end=clock(end), zone=zone)
+        await reply(update, Html(f"{state}\n\n{usage}"))
+        return
+    if len(args) == 1 and args[0].casefold() in OFF_WORDS:
+        async with ctx.sessions.begin() as session:
+            await service.ensure_chat(session, chat_ref(chat))
+            row = await chat_store.set_quiet_hours(session, chat.id, None, None, stored_zone)
+            await delivery_store.release_quiet_hold(session, row.id, now=utcnow())
+        await reply(update, t_html("quiet.off", language))
+        return
+    span = parse_quiet(args)
+    if span is None:
+        await reply(update, usage)
+        return
+    zone = span.timezone or zone
+    async with ctx.sessions.begin() as session:
+        await service.ensure_chat(session, chat_ref(chat))
+        row = await chat_store.set_quiet_hours(session, chat.id, span.start, span.end, zone)
+        await delivery_store.release_quiet_hold(session, row.id, now=utcnow())
+    text = t_html("quiet.set", language, start=clock(span.start), end=clock(span.end), zone=zone)
+    await reply(update, text)
+
+
 async def toggle_subscription(update: Update, context: Context) -> None:
     """Flip one category for the chat the keyboard is in, and redraw the keyboard in place."""
     query = update.callback_query
@@ -263,8 +327,11 @@ async def _show_keyboard(update: Update, context: Context, key: str) -> None:
 async def _unknown_category(
     update: Update, name: str, categories: CategorySet, language: str
 ) -> None:
+    """Name the words not understood (cleaned and cut short: they are the sender's, and any
+    length), then the valid categories."""
     valid = all_category_names(categories, language)
-    await reply(update, t_html("category.unknown", language, category=name, valid=valid))
+    shown = shorten(" ".join(clean_text(name).split()), ECHO_MAX_CHARS)
+    await reply(update, t_html("category.unknown", language, category=shown, valid=valid))
 
 
 async def _latest_usage(update: Update, context: Context) -> None:
@@ -275,6 +342,50 @@ async def _latest_usage(update: Update, context: Context) -> None:
         "latest.usage", language, min_count=LATEST_MIN, max_count=LATEST_MAX, example=example
     )
     await reply(update, text)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietSpan:
+    start: int  # minutes after local midnight
+    end: int
+    timezone: str | None  # as IANA spells it; None: not given
+
+
+def parse_quiet(args: list[str]) -> QuietSpan | None:
+    """`["23:00", "07:00"]` or `["23:00", "07:00", "Europe/Berlin"]` as a span, else None
+    (a bad time or zone, equal start and end, too many or too long arguments)."""
+    if not 2 <= len(args) <= QUIET_MAX_ARGS or any(len(a) > QUIET_ARG_MAX_CHARS for a in args):
+        return None
+    start, end = parse_clock(args[0]), parse_clock(args[1])
+    if start is None or end is None or start == end:
+        return None
+    zone: str | None = None
+    if len(args) == QUIET_MAX_ARGS:
+        zone = known_zone(args[2])
+        if zone is None:
+            return None
+    return QuietSpan(start, end, zone)
+
+
+def parse_clock(text: str) -> int | None:
+    """Minutes after midnight of "23:05", "7:30" or "٢٣:٠٥", else None."""
+    match = CLOCK_TIME.fullmatch(text.strip().translate(ASCII_DIGITS))
+    return int(match[1]) * 60 + int(match[2]) if match else None
+
+
+def clock(minute: int) -> str:
+    """Minutes after midnight as HH:MM."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+@cache
+def _zones() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones() - NOT_ZONES}
+
+
+def known_zone(text: str) -> str | None:
+    """The IANA time zone named, spelled as IANA does ("europe/berlin" → "Europe/Berlin")."""
+    return _zones().get(text.strip().casefold())
 
 
 def _is_number(text: str) -> bool:
@@ -315,6 +426,8 @@ async def _send_latest(
         return
     message = update.effective_message
     assert message is not None
+    # In groups the posts answer the command, as every reply there does; in private chats not.
+    reply_to = None if is_private(message.chat) else message.message_id
     for article, source in rows:
         content = post_content(
             article,
@@ -323,8 +436,10 @@ async def _send_latest(
             settings=ctx.settings,
         )
         post = render_post(content, ctx.settings)
-        markup = None
-        if post.button_url:
-            button = InlineKeyboardButton(post.button_text, url=post.button_url)
-            markup = InlineKeyboardMarkup([[button]])
-        await message.reply_html(post.text, reply_markup=markup, link_preview_options=NO_PREVIEW)
+        transport = PtbTransport(context.bot)
+        try:
+            await send_post(transport, message.chat_id, post, reply_to=reply_to)
+        except SendFailed as failure:
+            if failure.judgement.verdict is not Verdict.BAD_MARKUP:
+                raise
+            await send_post(transport, message.chat_id, post, plain=True, reply_to=reply_to)

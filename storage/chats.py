@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import deliveries as delivery_store
 from storage.articles import insert_ignoring_conflicts
 from storage.models import Chat, ChatKind
 from storage.types import utcnow
@@ -61,9 +62,46 @@ async def set_language(session: AsyncSession, telegram_id: int, language: str | 
 
 
 async def set_inactive(session: AsyncSession, telegram_id: int, reason: str) -> None:
-    """Stop treating the chat as reachable (the bot was removed, kicked or blocked)."""
+    """Stop treating the chat as reachable (the bot was removed, kicked or blocked); what
+    waits to be sent to it is cancelled."""
+    chat_id = await session.scalar(select(Chat.id).where(Chat.telegram_id == telegram_id))
+    if chat_id is not None:
+        await delivery_store.deactivate_chat(session, chat_id, reason)
+
+
+MINUTES_PER_DAY = 24 * 60
+
+
+async def set_quiet_hours(
+    session: AsyncSession,
+    telegram_id: int,
+    start_minute: int | None,
+    end_minute: int | None,
+    timezone: str | None,
+) -> Chat:
+    """Store the chat's quiet hours (minutes after local midnight; both None to clear them)
+    and its time zone (None to clear it); the chat's row, created as a private chat when
+    missing (quiet hours are for private chats)."""
+    if (start_minute is None) != (end_minute is None):
+        raise ValueError("quiet hours need both a start and an end, or neither")
+    for minute in (start_minute, end_minute):
+        if minute is not None and not 0 <= minute < MINUTES_PER_DAY:
+            raise ValueError(f"a quiet hours minute is 0 to {MINUTES_PER_DAY - 1}, not {minute}")
+    now = utcnow()
+    await session.execute(
+        insert_ignoring_conflicts(session, Chat).values(
+            telegram_id=telegram_id,
+            kind=ChatKind.PRIVATE,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     await session.execute(
         update(Chat)
         .where(Chat.telegram_id == telegram_id)
-        .values(active=False, inactive_reason=reason[:256])
+        .values(quiet_start_minute=start_minute, quiet_end_minute=end_minute, timezone=timezone)
     )
+    chat = await get_chat(session, telegram_id)
+    assert chat is not None
+    return chat

@@ -197,3 +197,23 @@ async def make_all_due(session: AsyncSession, *, now: datetime) -> int:
         update(Source).where(Source.paused.is_(False)).values(next_poll_at=now)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def lease_owners(session: AsyncSession, *, now: datetime) -> set[str]:
+    """The workers holding a source's lease that has not run out."""
+    rows = await session.scalars(
+        select(Source.lease_owner)
+        .where(Source.lease_owner.is_not(None), Source.lease_until > now)
+        .distinct()
+    )
+    return {owner for owner in rows if owner is not None}
+
+
+async def release_leases(session: AsyncSession, owners: Sequence[str]) -> int:
+    """The sources these (dead) workers held are free to be polled."""
+    result = await session.execute(
+        update(Source)
+        .where(Source.lease_owner.in_(owners))
+        .values(lease_owner=None, lease_until=None)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -45,6 +45,23 @@ async def wait_until_async(condition: Callable[[], Awaitable[bool]], seconds: fl
         await asyncio.sleep(0.02)
 
 
+async def category_id(db: Database, slug: str) -> int:
+    async with db.sessions() as session:
+        found = await session.scalar(select(Category.id).where(Category.slug == slug))
+    assert found is not None
+    return found
+
+
+async def subscribed_slugs(db: Database, telegram_id: int) -> set[str]:
+    """The slugs of the categories a chat (by its Telegram id) is subscribed to."""
+    async with db.sessions() as session:
+        chat = await chat_store.get_chat(session, telegram_id)
+        if chat is None:
+            return set()
+        ids = await subscription_store.subscribed_category_ids(session, chat.id)
+        return set(await session.scalars(select(Category.slug).where(Category.id.in_(ids))))
+
+
 @dataclass
 class Harness:
     tg: FakeTelegram
@@ -66,26 +83,20 @@ class Harness:
         return self.tg.callback_answers[query_id]
 
     async def category_id(self, slug: str) -> int:
-        async with self.db.sessions() as session:
-            found = await session.scalar(select(Category.id).where(Category.slug == slug))
-        assert found is not None
-        return found
+        return await category_id(self.db, slug)
 
     async def subscriptions(self, telegram_id: int) -> set[str]:
-        async with self.db.sessions() as session:
-            chat = await chat_store.get_chat(session, telegram_id)
-            if chat is None:
-                return set()
-            ids = await subscription_store.subscribed_category_ids(session, chat.id)
-            slugs = await session.scalars(select(Category.slug).where(Category.id.in_(ids)))
-            return set(slugs)
+        return await subscribed_slugs(self.db, telegram_id)
 
     async def chat(self, telegram_id: int) -> Chat | None:
         async with self.db.sessions() as session:
             return await chat_store.get_chat(session, telegram_id)
 
-    async def seed_articles(self, slug: str, titles: list[str], *, language: str = "ar") -> None:
-        """Ready articles of one category, the first the oldest, an hour apart."""
+    async def seed_articles(
+        self, slug: str, titles: list[str], *, language: str = "ar", image_url: str | None = None
+    ) -> None:
+        """Ready articles of one category, the first the oldest, an hour apart (each with
+        `image_url`, when given)."""
         category_id = await self.category_id(slug)
         start = datetime(2026, 1, 28, 8, tzinfo=UTC)
         async with self.db.sessions.begin() as session:
@@ -104,6 +115,7 @@ class Harness:
                         url=url,
                         title=title,
                         language=language,
+                        image_url=image_url,
                         category_id=category_id,
                         status=ArticleStatus.READY,
                         published_at=start + timedelta(hours=i),

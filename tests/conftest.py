@@ -27,6 +27,10 @@ EVALSETS = Path(__file__).resolve().parents[2] / "shared" / "evalsets"
 
 # Tests build their own Settings: a developer's .env must not change what they test.
 Settings.model_config["env_file"] = None
+# Every test server listens on loopback, which the fetcher's SSRF guard refuses by default:
+# open it for every Settings built in tests and every `nashra` subprocess they start (both
+# read the environment). tests/test_ssrf.py sets the allowlist explicitly.
+os.environ.setdefault("FETCH_ALLOW_NETWORKS", "127.0.0.1/32,::1/128")
 
 # CI runs property tests on a fixed seed so a run is repeatable; developers' runs explore.
 hypothesis.settings.register_profile("ci", derandomize=True)

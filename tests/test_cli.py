@@ -6,10 +6,14 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
+from storage.db import create_engine
+from storage.models import DailyCount
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import Item, article_page, rss
 from tests.fakes.telegram_server import FakeTelegram
@@ -66,7 +70,16 @@ async def test_add_list_and_poll_once_print_each_sources_state(db_url: str) -> N
         code, out, _ = await nashra("poll", "--once", database_url=db_url)
         assert code == 0
         header, _rule, row = out.strip().splitlines()
-        assert header.split() == ["id", "source", "status", "new", "seen", "error", "time"]
+        assert header.split() == [
+            "id",
+            "source",
+            "status",
+            "new",
+            "seen",
+            "queued",
+            "error",
+            "time",
+        ]
         assert row.split()[:5] == ["1", "enabbaladi.net", "backfill", "0", "1"]
 
         code, out, _ = await nashra("poll", "--once", database_url=db_url)
@@ -303,3 +316,25 @@ async def test_summarize_jsonl_writes_one_line_per_article_and_reports_bad_lines
     assert first["summary"] == "أقر مجلس النواب قانون الانتخابات الجديد."
     assert (second["id"], second["lang"], second["category"]) == (7, "en", "sports")
     assert second["headline"] == records[1]["title"]
+
+
+async def test_outbox_prints_deliveries_by_state_and_todays_counts(db_url: str) -> None:
+    code, out, _ = await nashra("outbox", database_url=db_url)
+    assert code == 0
+    assert "pending" in out
+    assert "next due: nothing pending" in out
+
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(DailyCount).values(day=datetime.now(UTC).date(), name="sent", value=42)
+            )
+    finally:
+        await engine.dispose()
+    code, out, _ = await nashra("outbox", database_url=db_url)
+    assert code == 0
+    assert [line.split() for line in out.splitlines() if line.startswith("sent ")] == [
+        ["sent", "0"],
+        ["sent", "42"],
+    ]

@@ -19,20 +19,11 @@ from bot.i18n import (
     t,
     t_html,
 )
+from handlers.readers import COMMANDS
 
 ALL_KEYS = sorted(CATALOGS["ar"])
 PLAIN_PREFIXES = ("alert.", "button.", "command.")
 TELEGRAM_TAGS = {"b", "i", "code"}
-COMMANDS = [
-    "start",
-    "help",
-    "categories",
-    "subscribe",
-    "unsubscribe",
-    "mysubs",
-    "latest",
-    "language",
-]
 
 ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 # Commands, language codes, placeholders, tags and the languages' own names (each written in

@@ -13,10 +13,11 @@ from bot.ingest.poller import Poller, PollStatus
 from bot.ingest.sourcelist import SourceSpec
 from bot.services.sources import add_source
 from bot.settings import Settings
-from storage.models import Article, ArticleStatus, Source
+from storage.models import Article, ArticleStatus, DeliveryState, Source
 from tests.conftest import Database
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import Item, article_page, rss
+from tests.outboxes import Seeder
 
 T0 = datetime(2026, 1, 28, 9, 0, tzinfo=UTC)  # when the feeds' items were published
 
@@ -474,3 +475,27 @@ async def test_entries_sharing_one_link_but_with_ids_of_their_own_are_all_kept(
     [outcome] = await poller.poll_due()
     assert outcome.new == 1
     assert [a.url for a in await articles_of(database, source_id)] == [home] * 4
+
+
+async def test_new_posts_are_queued_for_subscribed_chats_with_the_articles(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    seed = Seeder(database)
+    reader = await seed.chat(101, slugs=("politics",))
+    await seed.chat(102, slugs=("economy",))
+    server.add("/feed.xml", rss(items(3)))
+    source_id = await add(database, server.url("/feed.xml"), category="politics")
+    poller = make_poller()
+    [backfill] = await poller.poll_due()
+    assert backfill.queued == 0  # a first poll's entries were published before anyone asked
+
+    server.add("/feed.xml", rss(items(2, start=50) + items(3)))
+    clock.advance(601)
+    [outcome] = await poller.poll_due()
+    assert (outcome.new, outcome.queued) == (2, 2)
+    ready = [
+        a.id for a in await articles_of(database, source_id) if a.status is ArticleStatus.READY
+    ]
+    deliveries = await seed.deliveries()
+    assert sorted(d.article_id for d in deliveries) == sorted(ready)
+    assert {(d.chat_id, d.state) for d in deliveries} == {(reader, DeliveryState.PENDING)}

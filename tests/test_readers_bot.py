@@ -11,6 +11,8 @@ from tests.botharness import (
     AR_USER,
     BOT_USERNAME,
     EN_USER,
+    GROUP,
+    MEMBER,
     Harness,
     bot_harness,
     wait_until,
@@ -120,6 +122,68 @@ async def test_latest_sends_ready_posts_newest_first_with_the_source_button(bot:
     await wait_until(lambda: len(bot.tg.sent_messages(AR_USER)) == 7)
 
 
+PHOTO = "https://www.enabbaladi.net/wp-content/uploads/2026/01/photo.jpg"
+
+
+async def test_latest_sends_a_post_with_a_photo_as_the_photo_with_its_caption(
+    bot: Harness,
+) -> None:
+    await bot.seed_articles("politics", ["خبر مصور"], image_url=PHOTO)
+    [post] = await bot.command(AR_USER, AR_USER, "/latest politics")
+    assert post.method == "sendPhoto"
+    assert post.photo == PHOTO
+    assert post.parse_mode == "HTML"
+    assert post.plain_text.startswith("خبر مصور")
+    assert "نشر أولاً على موقع enabbaladi.net" in post.plain_text
+    assert "#سياسة" in post.plain_text
+    button = post.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    assert button == {"text": "اقرأ في المصدر", "url": "https://www.enabbaladi.net/politics/0"}
+    assert "reply_to_message" not in post.message
+    assert bot.tg.calls("sendMessage") == []
+
+
+async def test_latest_sends_the_text_post_when_telegram_refuses_the_photo(bot: Harness) -> None:
+    await bot.seed_articles("politics", ["خبر مصور"], image_url=PHOTO)
+    bot.tg.fail_next(
+        "sendPhoto",
+        chat_id=AR_USER,
+        error=ApiError.bad_request("wrong file identifier/HTTP URL specified"),
+    )
+    [post] = await bot.command(AR_USER, AR_USER, "/latest")
+    assert post.method == "sendMessage"
+    assert post.photo is None
+    assert post.plain_text.startswith("خبر مصور")
+    assert "نشر أولاً على موقع enabbaladi.net" in post.plain_text
+    button = post.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    assert button == {"text": "اقرأ في المصدر", "url": "https://www.enabbaladi.net/politics/0"}
+    assert len(bot.tg.calls("sendPhoto")) == 1
+    assert bot.tg.sent_messages(AR_USER) == [post]
+
+
+async def test_latest_sends_a_post_without_a_photo_as_a_text_message(bot: Harness) -> None:
+    await bot.seed_articles("politics", ["خبر بلا صورة"])
+    [post] = await bot.command(AR_USER, AR_USER, "/politics")
+    assert post.method == "sendMessage"
+    assert post.plain_text.startswith("خبر بلا صورة")
+    assert post.parse_mode == "HTML"
+    button = post.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    assert button == {"text": "اقرأ في المصدر", "url": "https://www.enabbaladi.net/politics/0"}
+    request = bot.tg.calls("sendMessage")[-1]
+    assert "is_disabled" in str(request.params["link_preview_options"])
+    assert bot.tg.calls("sendPhoto") == []
+
+
+async def test_latest_in_a_group_answers_the_command_photo_or_text(bot: Harness) -> None:
+    await bot.seed_articles("politics", ["خبر مصور"], image_url=PHOTO)
+    await bot.seed_articles("economy", ["خبر اقتصادي"])
+    [photo] = await bot.command(GROUP, MEMBER, f"/politics@{BOT_USERNAME}")
+    assert photo.method == "sendPhoto"
+    assert photo.message["reply_to_message"]["text"] == f"/politics@{BOT_USERNAME}"
+    [text] = await bot.command(GROUP, MEMBER, "/latest economy")
+    assert text.method == "sendMessage"
+    assert text.message["reply_to_message"]["text"] == "/latest economy"
+
+
 @pytest.mark.parametrize("text", ["/latest politics 0", "/latest politics abc", "/latest 21"])
 async def test_latest_with_a_bad_count_gets_the_usage_line(bot: Harness, text: str) -> None:
     [reply] = await bot.command(EN_USER, EN_USER, text)
@@ -147,6 +211,7 @@ async def test_language_is_stored_on_the_chat_and_used_from_then_on(bot: Harness
 async def test_help_and_categories_list_the_shortcuts(bot: Harness) -> None:
     [help_text] = await bot.command(EN_USER, EN_USER, f"/help@{BOT_USERNAME}")
     assert "/latest [category] [count]" in help_text.plain_text
+    assert "/quiet 23:00 07:00" in help_text.plain_text
     assert "/politics — Politics" in help_text.plain_text
     [categories] = await bot.command(AR_USER, AR_USER, "/categories")
     assert "• سياسة — /politics" in categories.plain_text
@@ -162,7 +227,12 @@ async def test_commands_are_registered_per_language(bot: Harness) -> None:
     assert {"command": "latest", "description": "Latest news"} in english
     assert {"command": "politics", "description": "آخر الأخبار: سياسة"} in arabic
     assert {"command": "politics", "description": "Latest news: Politics"} in english
-    assert [c["command"] for c in english][:8] == [
+    assert {
+        "command": "quiet",
+        "description": "Quiet hours: a time when no news arrives",
+    } in english
+    assert {"command": "quiet", "description": "ساعات الهدوء: وقت لا تصلك فيه الأخبار"} in arabic
+    assert [c["command"] for c in english][:9] == [
         "start",
         "help",
         "categories",
@@ -171,6 +241,7 @@ async def test_commands_are_registered_per_language(bot: Harness) -> None:
         "mysubs",
         "latest",
         "language",
+        "quiet",
     ]
 
 

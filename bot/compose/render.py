@@ -35,7 +35,7 @@ import contextlib
 import html
 import string
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final, Literal
@@ -50,6 +50,7 @@ from bot.settings import Settings
 
 TEXT_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024
+DIGEST_HEADLINE_MAX: Final = 200
 HEADLINE_MAX_CHARS: Final = 300
 TITLE_MAX_CHARS: Final = 300
 SITE_MAX_CHARS: Final = 100
@@ -94,6 +95,7 @@ class RenderedPost:
     photo_url: str | None
     button_text: str
     button_url: str | None
+    plain: str = ""  # `text` without markup, for when Telegram cannot parse the HTML
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,45 @@ def render_post(content: PostContent, settings: Settings) -> RenderedPost:
         photo_url=photo_url if caption else None,
         button_text=_button_text(content.language),
         button_url=_http_url(content.url),
+        plain=text.text,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    """Several posts as one text message: `count` of the items given fit in it."""
+
+    text: str
+    plain: str
+    count: int
+
+
+def render_digest(header: str, items: Sequence[PostContent]) -> RenderedDigest:
+    """A bold header, then one line per post (its headline linked to the article, its site),
+    as many as fit in a message, at least one."""
+    heading = _one_line(header)
+    text = [heading, ""]
+    markup = [f"<b>{_escape(heading)}</b>", ""]
+    count = 0
+    for item in items:
+        headline = _capped(_one_line(item.headline) or _one_line(item.title), DIGEST_HEADLINE_MAX)
+        site = _capped(_one_line(item.site) or _host(item.url), SITE_MAX_CHARS)
+        url = _http_url(item.url)
+        linked = (
+            f'<a href="{html.escape(url)}">{_escape(headline)}</a>' if url else _escape(headline)
+        )
+        plain = f"• {headline} — {site}" if site else f"• {headline}"
+        line = _line(
+            plain,
+            f"• {linked} — {_escape(site)}" if site else f"• {linked}",
+            _body_direction(item.language),
+        )
+        if count and utf16_units("\n".join([*text, line.text])) > TEXT_LIMIT:
+            break
+        text.append(line.text)
+        markup.append(line.html)
+        count += 1
+    return RenderedDigest("\n".join(markup), "\n".join(text), count)
 
 
 def render_plain(content: PostContent, settings: Settings) -> str:

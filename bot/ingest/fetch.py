@@ -4,12 +4,19 @@
 went wrong; it never raises aiohttp's own exceptions. Concurrency is bounded overall and
 per host name, the body is capped while it streams (counting decompressed bytes), and
 redirects are followed here, one hop at a time, so each hop takes its own slots.
+
+Every connection the fetcher makes goes through the SSRF guard (`bot.ingest.ssrf`): only
+public internet addresses, plus the networks in FETCH_ALLOW_NETWORKS, are connected to,
+checked on the address actually used, so redirects and DNS rebinding cannot get around it.
+A refusal is a FetchError of kind `blocked`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
+import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +32,7 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
+from bot.ingest.ssrf import GuardedConnector, blocked_cause
 from bot.settings import Settings
 
 FEED_ACCEPT = (
@@ -59,6 +67,7 @@ class FetchErrorKind(StrEnum):
     RATE_LIMITED = "rate_limited"
     INVALID_URL = "invalid_url"
     PROTOCOL = "protocol"
+    BLOCKED = "blocked"
 
 
 class FetchError(Exception):
@@ -100,12 +109,13 @@ class FetchResult:
 def make_connector(
     settings: Settings, *, resolver: AbstractResolver | None = None
 ) -> aiohttp.TCPConnector:
-    """The default connector; an SSRF guard can pass its own resolver or its own factory.
+    """The default connector: guarded against SSRF, opening FETCH_ALLOW_NETWORKS only.
 
-    A resolver alone does not see URLs with a literal IP address (aiohttp skips resolution
-    for those), so a guard must also check at connection time, e.g. in a connector subclass.
+    The guard checks the addresses a connection actually uses, after resolution, so a
+    `resolver` (tests pass fake ones) cannot get around it.
     """
-    return aiohttp.TCPConnector(
+    return GuardedConnector(
+        allow=settings.fetch_allow_networks,
         limit=settings.fetch_concurrency,
         limit_per_host=settings.fetch_per_host,
         resolver=resolver,
@@ -133,7 +143,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 class Fetcher:
     """Fetches URLs for the whole process; use as `async with Fetcher(settings) as f:`.
 
-    A session passed in stays the caller's to close; otherwise the fetcher creates one (on
+    A session passed in stays the caller's to close, and is used as it is (unguarded,
+    unless its connector is a GuardedConnector); otherwise the fetcher creates one (on
     `start()` or the first fetch) from `connector_factory` and closes it on `close()`.
     """
 
@@ -147,6 +158,7 @@ class Fetcher:
         self._settings = settings
         self._session = session
         self._owns_session = session is None
+        self._trusted_session: aiohttp.ClientSession | None = None
         self._connector_factory = connector_factory
         self._closed = False
         self._slots = _Slots(settings.fetch_concurrency, settings.fetch_per_host)
@@ -174,14 +186,27 @@ class Fetcher:
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The process's one HTTP session, for other clients (the LLM) to share."""
-        return self._get_session()
+        """An HTTP session for endpoints the operator configured (the LLM), not for URLs
+        from sources: it is not SSRF-guarded, so an LLM on 127.0.0.1 or the local network
+        works without opening those addresses to feeds. It has its own connection pool:
+        sharing the guarded one would let a feed reuse a connection made for the LLM.
+        A session passed to the Fetcher serves both."""
+        if not self._owns_session:
+            return self._get_session()
+        if self._closed:
+            raise RuntimeError("the Fetcher is closed")
+        if self._trusted_session is None:
+            self._trusted_session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._trusted_session
 
     async def close(self) -> None:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+        if self._trusted_session is not None:
+            await self._trusted_session.close()
         self._session = None
+        self._trusted_session = None
 
     async def fetch(
         self,
@@ -206,7 +231,12 @@ class Fetcher:
         while True:
             async with self._slots.hold(target.host or ""):
                 clock = clock or _Clock.start(self._settings.fetch_total_timeout)
-                outcome = await self._hop(target, request, clock.deadline)
+                try:
+                    outcome = await self._hop(target, request, clock.deadline)
+                except FetchError as exc:
+                    if redirects and exc.kind is FetchErrorKind.BLOCKED:
+                        raise FetchError(exc.kind, f"{exc.message} (redirected there)") from None
+                    raise
             if isinstance(outcome, _Response):
                 return outcome.result(clock.elapsed())
             if redirects == self._settings.fetch_max_redirects:
@@ -382,7 +412,27 @@ def _parse_url(url: str) -> URL:
         raise FetchError(FetchErrorKind.INVALID_URL, f"unsupported URL scheme {scheme!r}")
     if not parsed.host:
         raise FetchError(FetchErrorKind.INVALID_URL, "the URL has no host")
+    if _is_legacy_ipv4(parsed.host):
+        raise FetchError(
+            FetchErrorKind.INVALID_URL, f"{parsed.host} is an IPv4 address in a non-standard form"
+        )
     return parsed.with_fragment(None)
+
+
+def _is_legacy_ipv4(host: str) -> bool:
+    """Whether the resolver would read `host` as an IPv4 address written in an old form
+    (2130706433, 0x7f.1, 0177.0.0.1, 127.1); refused so that no policy is misled by it."""
+    if ":" in host:
+        return False
+    try:
+        socket.inet_aton(host)
+    except OSError:
+        return False
+    try:
+        ipaddress.IPv4Address(host)  # the dotted-quad form, without leading zeros
+    except ValueError:
+        return True
+    return False
 
 
 def _redirect_target(url: URL, response: aiohttp.ClientResponse) -> URL:
@@ -435,6 +485,9 @@ async def _read_body(url: URL, response: aiohttp.ClientResponse, max_bytes: int)
 
 def _client_error(exc: aiohttp.ClientError | HttpProcessingError, host: str) -> FetchError:
     """Map an aiohttp failure to a FetchError without quoting URLs (they may hold tokens)."""
+    blocked = blocked_cause(exc)
+    if blocked is not None:
+        return _blocked(host, blocked.address, blocked.reason)
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return FetchError(FetchErrorKind.DNS, f"could not resolve {host}")
     if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch):
@@ -452,6 +505,12 @@ def _client_error(exc: aiohttp.ClientError | HttpProcessingError, host: str) -> 
     if isinstance(exc, aiohttp.ClientResponseError | HttpProcessingError):
         return FetchError(FetchErrorKind.PROTOCOL, f"bad HTTP response from {host}: {exc.message}")
     return FetchError(FetchErrorKind.PROTOCOL, f"request to {host} failed: {type(exc).__name__}")
+
+
+def _blocked(host: str, address: str, reason: str) -> FetchError:
+    if host.strip("[]") == address:
+        return FetchError(FetchErrorKind.BLOCKED, f"refused: {address} is {reason}")
+    return FetchError(FetchErrorKind.BLOCKED, f"refused: {host} is at {address}, {reason}")
 
 
 def _too_many_redirects(host: str, loop: bool, limit: int) -> FetchError:

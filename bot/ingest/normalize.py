@@ -289,6 +289,14 @@ _INVISIBLE: Final = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
 )
+# C1 controls in feed text are windows-1252 punctuation read as Latin-1 (&#146; for ’, as in
+# feedparser's "demoronize" tests): they become what windows-1252 puts there, as feedparser does.
+_C1_AS_CP1252: Final = {
+    code: bytes((code,)).decode("cp1252")
+    for code in range(0x80, 0xA0)
+    # unassigned in windows-1252, and NEL (U+0085, a line break in EBCDIC text): removed
+    if code not in (0x81, 0x85, 0x8D, 0x8F, 0x90, 0x9D)
+}
 # ZWNJ and ZWJ shape Persian words and emoji; kept only between two non-space characters.
 _LOOSE_JOINER: Final = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
 _XML_DECLARATION: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -314,7 +322,8 @@ def html_to_text(html: str) -> str:
 
 def clean_text(text: str) -> str:
     """Drop invisible characters, collapse blanks within lines, keep paragraph breaks."""
-    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_C1_AS_CP1252)
+    text = _INVISIBLE.sub("", text)
     text = _LOOSE_JOINER.sub("", text)
     text = unicodedata.normalize("NFC", text)
     lines = (" ".join(line.split()) for line in text.split("\n"))
@@ -334,7 +343,7 @@ def _html_parser() -> lxml.html.HTMLParser:
 
 
 def _html_text(html: str) -> str:
-    html = _INVISIBLE.sub("", _XML_DECLARATION.sub("", html))
+    html = _INVISIBLE.sub("", _XML_DECLARATION.sub("", html).translate(_C1_AS_CP1252))
     if not html.strip():
         return ""
     root = lxml.html.fromstring(html, parser=_html_parser())

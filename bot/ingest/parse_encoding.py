@@ -24,6 +24,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _XML_DECL_ENCODING = re.compile(rb"""<\?xml[^<>]*?encoding\s*=\s*["']([^"'>\s]+)["']""")
+# Labels feedparser reads as a superset, and names by it: gb2312 documents often hold GBK.
+_SUPERSETS = {"gb2312": "gb18030"}
 _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 _CP1252_FOR_C1 = {
     bytes((0xC2, code)): bytes((code,)).decode("cp1252").encode("utf-8")
@@ -76,6 +78,7 @@ def as_utf8(body: bytes, charset: str | None) -> Utf8Body | None:
     rather than handed on: feedparser would re-read all of it as windows-1252.
     """
     label = charset or declared_encoding(body) or "utf-8"
+    label = _SUPERSETS.get(label, label)
     if body.isascii() and b"\x00" not in body:
         return Utf8Body(body, label)
     if not _is_utf8_name(label):

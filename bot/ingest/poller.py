@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,8 +20,10 @@ from bot.ingest.fetch import Fetcher, FetchError, FetchResult
 from bot.ingest.fulltext import complete_teasers
 from bot.ingest.parse import FeedParseError, parse_feed
 from bot.ingest.writes import PollWriter
+from bot.leases import worker_id
 from bot.settings import Settings
 from storage import articles as article_store
+from storage import deliveries as delivery_store
 from storage import sources as source_store
 from storage.articles import NewArticle
 from storage.models import ArticleStatus
@@ -50,12 +50,9 @@ class PollOutcome:
     new: int = 0
     seen: int = 0
     error: str | None = None
+    queued: int = 0  # deliveries created for subscribed chats
     seconds: float = 0.0
     next_poll_at: datetime | None = None
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Poller:
@@ -70,6 +67,7 @@ class Poller:
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
         composer: Composer | None = None,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -81,6 +79,7 @@ class Poller:
         self._writer = PollWriter(sessions)
         self._composer = composer or Composer(settings)
         self._categories = CategoryCache(sessions)
+        self._on_queued = on_queued
 
     async def claim(self, limit: int, source_ids: Sequence[int] | None = None) -> list[SourceJob]:
         async with self._sessions.begin() as session:
@@ -175,6 +174,12 @@ class Poller:
             new = sum(
                 1 for a in articles if a.guid_key in stored and a.status is not ArticleStatus.SEEN
             )
+            ready = [
+                stored[a.guid_key]
+                for a in articles
+                if a.guid_key in stored and a.status is ArticleStatus.READY
+            ]
+            queued = await delivery_store.fan_out(session, ready, now=now)
             await source_store.record_success(
                 session,
                 job.id,
@@ -187,16 +192,19 @@ class Poller:
                 site_url=feed.link,
                 new_articles=new,
             )
+        if queued and self._on_queued is not None:
+            self._on_queued()
         backfilled = len(stored) - new
         status = (
             PollStatus.NEW if new else PollStatus.BACKFILL if backfilled else PollStatus.UNCHANGED
         )
         log.info(
-            "polled source %s: %s new, %s backfilled, %s seen",
+            "polled source %s: %s new, %s backfilled, %s seen, %s deliveries queued",
             job.id,
             new,
             backfilled,
             len(candidates) - len(stored),
+            queued,
             extra={"source_id": job.id},
         )
         return PollOutcome(
@@ -206,6 +214,7 @@ class Poller:
             status,
             new=new,
             seen=len(candidates) - new,
+            queued=queued,
             next_poll_at=next_poll_at,
         )
 

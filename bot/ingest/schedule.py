@@ -24,6 +24,7 @@ class PollLoop:
         self._poller = poller
         self._tasks: set[asyncio.Task[object]] = set()
         self._scheduler = AsyncIOScheduler()
+        self._ticking = asyncio.Lock()
 
     @property
     def in_flight(self) -> int:
@@ -47,11 +48,12 @@ class PollLoop:
         free = self._settings.poll_batch_size - len(self._tasks)
         if free <= 0:
             return 0
-        try:
-            jobs = await self._poller.claim(free)
-        except Exception:
-            log.exception("poll tick could not read due sources")
-            return 0
+        async with self._ticking:
+            try:
+                jobs = await self._poller.claim(free)
+            except Exception:
+                log.exception("poll tick could not read due sources")
+                return 0
         for job in jobs:
             task: asyncio.Task[object] = asyncio.create_task(self._poll(job))
             self._tasks.add(task)
@@ -67,8 +69,12 @@ class PollLoop:
             log.exception("poll of source %s was not recorded", job.id)
 
     async def stop(self) -> None:
+        """No more ticks; a tick in progress ends first (shutting the scheduler down would
+        cancel it mid-claim), then the polls in progress get a while to finish."""
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()
+            async with self._ticking:
+                self._scheduler.shutdown(wait=False)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self._settings.fetch_total_timeout)
         for task in self._tasks:

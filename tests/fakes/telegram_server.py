@@ -623,7 +623,7 @@ class FakeTelegram:
         self._next_callback = 4_242_000_000_000_000_001
         self._next_file = 1
         self._failures: list[_Failure] = []
-        self._delays: dict[str, float] = {}
+        self._delays: dict[tuple[str, int | str | None], float] = {}
         self._limits: _Limits | None = None
         self._changed = asyncio.Event()
         self._closing = asyncio.Event()
@@ -878,9 +878,10 @@ class FakeTelegram:
             )
         )
 
-    def delay(self, method: str, seconds: float) -> None:
-        """Answer every later call of `method` `seconds` late (0 to stop)."""
-        self._delays[method.lower()] = seconds
+    def delay(self, method: str, seconds: float, *, chat_id: int | str | None = None) -> None:
+        """Answer every later call of `method` (to `chat_id` only, if given) `seconds` late
+        (0 to stop)."""
+        self._delays[(method.lower(), _normalize_chat_id(chat_id))] = seconds
 
     def limits(
         self,
@@ -946,7 +947,10 @@ class FakeTelegram:
         if known is None:
             return ApiError(404, "Not Found").response()
         name, handler = known
-        seconds = self._delays.get(name.lower(), 0.0)
+        chat_id = _normalize_chat_id(params.get("chat_id"))
+        seconds = self._delays.get((name.lower(), chat_id)) or self._delays.get(
+            (name.lower(), None), 0.0
+        )
         if seconds > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), seconds)

@@ -1,0 +1,275 @@
+"""Sending a post or a digest to a chat: one logic, two transports.
+
+The outbox sends through `ApiTransport` (the lean `BotApi` client); `/latest` replies
+through `PtbTransport` (the Application's python-telegram-bot `Bot`). Either raises
+`SendFailed` carrying the verdict on Telegram's answer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.compose.render import RenderedPost
+from bot.deliver.verdicts import Judgement, Verdict, judge, judge_answer, judge_network
+from bot.telegram.botapi import BotApi, BotApiError, BotApiNetworkError, encode_rest
+
+Markup = dict[str, Any]
+
+
+class SentAs:
+    PHOTO: Final = "photo"
+    TEXT: Final = "text"
+    PLAIN: Final = "plain"
+    DIGEST: Final = "digest"
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: int
+    sent_as: str
+    photo_refused: str | None = None  # why the photo was dropped for the text post
+
+
+class SendFailed(Exception):
+    def __init__(self, judgement: Judgement) -> None:
+        super().__init__(judgement.reason)
+        self.judgement = judgement
+
+
+class Transport(Protocol):
+    async def send_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        markup: Markup | None,
+        paid: bool,
+        reply_to: int | None,
+    ) -> int: ...
+
+    async def send_photo(
+        self,
+        chat_id: int,
+        photo: str,
+        caption: str,
+        *,
+        markup: Markup | None,
+        paid: bool,
+        reply_to: int | None,
+    ) -> int: ...
+
+
+def button_markup(post: RenderedPost) -> Markup | None:
+    if not post.button_url:
+        return None
+    return {"inline_keyboard": [[{"text": post.button_text, "url": post.button_url}]]}
+
+
+async def send_post(
+    transport: Transport,
+    chat_id: int,
+    post: RenderedPost,
+    *,
+    plain: bool = False,
+    paid: bool = False,
+    reply_to: int | None = None,
+) -> Sent:
+    """The post as a photo with its caption when it has one, else (or when Telegram cannot
+    take the photo) as a text message; `plain` sends the text without markup.
+
+    Raises SendFailed with the verdict on the last call's answer.
+    """
+    markup = button_markup(post)
+    refused: str | None = None
+    if post.photo_url and post.caption and not plain:
+        try:
+            message_id = await transport.send_photo(
+                chat_id, post.photo_url, post.caption, markup=markup, paid=paid, reply_to=reply_to
+            )
+            return Sent(message_id, SentAs.PHOTO)
+        except SendFailed as failure:
+            if failure.judgement.verdict is not Verdict.BAD_PHOTO:
+                raise
+            refused = failure.judgement.reason
+    message_id = await transport.send_message(
+        chat_id,
+        post.plain if plain else post.text,
+        html=not plain,
+        markup=markup,
+        paid=paid,
+        reply_to=reply_to,
+    )
+    return Sent(message_id, SentAs.PLAIN if plain else SentAs.TEXT, refused)
+
+
+async def send_digest(
+    transport: Transport, chat_id: int, html: str, plain_text: str, *, plain: bool, paid: bool
+) -> Sent:
+    """A digest: HTML, or `plain_text` without markup."""
+    message_id = await transport.send_message(
+        chat_id,
+        plain_text if plain else html,
+        html=not plain,
+        markup=None,
+        paid=paid,
+        reply_to=None,
+    )
+    return Sent(message_id, SentAs.DIGEST)
+
+
+class ApiTransport:
+    """Through the lean BotApi client (the outbox). The same post going to many chats is
+    JSON-encoded once (the last few encodings are kept)."""
+
+    CACHE_SIZE: Final = 256
+
+    def __init__(self, api: BotApi) -> None:
+        self._api = api
+        self._encoded: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+
+    async def send_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        markup: Markup | None,
+        paid: bool,
+        reply_to: int | None,
+    ) -> int:
+        key = ("sendMessage", text, html, _markup_key(markup), paid, reply_to)
+        rest = self._encoded.get(key)
+        if rest is None:
+            params: dict[str, Any] = {"text": text, "link_preview_options": {"is_disabled": True}}
+            if html:
+                params["parse_mode"] = "HTML"
+            rest = self._encode(key, params, markup, paid, reply_to)
+        return await self._send("sendMessage", chat_id, rest)
+
+    async def send_photo(
+        self,
+        chat_id: int,
+        photo: str,
+        caption: str,
+        *,
+        markup: Markup | None,
+        paid: bool,
+        reply_to: int | None,
+    ) -> int:
+        key = ("sendPhoto", photo, caption, _markup_key(markup), paid, reply_to)
+        rest = self._encoded.get(key)
+        if rest is None:
+            params: dict[str, Any] = {"photo": photo, "caption": caption, "parse_mode": "HTML"}
+            rest = self._encode(key, params, markup, paid, reply_to)
+        return await self._send("sendPhoto", chat_id, rest, photo=True)
+
+    def _encode(
+        self,
+        key: tuple[object, ...],
+        params: dict[str, Any],
+        markup: Markup | None,
+        paid: bool,
+        reply_to: int | None,
+    ) -> bytes:
+        if markup is not None:
+            params["reply_markup"] = markup
+        if paid:
+            params["allow_paid_broadcast"] = True
+        if reply_to is not None:
+            params["reply_parameters"] = {"message_id": reply_to}
+        rest = self._encoded[key] = encode_rest(params)
+        if len(self._encoded) > self.CACHE_SIZE:
+            self._encoded.popitem(last=False)
+        return rest
+
+    async def _send(self, method: str, chat_id: int, rest: bytes, *, photo: bool = False) -> int:
+        try:
+            message = await self._api.call_to_chat(method, chat_id, rest)
+        except BotApiError as error:
+            raise SendFailed(
+                judge_answer(
+                    error.status,
+                    error.description,
+                    retry_after=error.retry_after,
+                    migrate_to_chat_id=error.migrate_to_chat_id,
+                    photo=photo,
+                )
+            ) from error
+        except BotApiNetworkError as error:
+            raise SendFailed(judge_network(str(error))) from error
+        if not isinstance(message, dict) or not isinstance(message.get("message_id"), int):
+            raise SendFailed(judge_network(f"{method}: the answer holds no message"))
+        message_id: int = message["message_id"]
+        return message_id
+
+
+class PtbTransport:
+    """Through python-telegram-bot's Bot (command replies)."""
+
+    NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        markup: Markup | None,
+        paid: bool,
+        reply_to: int | None,
+    ) -> int:
+        try:
+            message = await self._bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                reply_markup=_ptb_markup(markup),
+                link_preview_options=self.NO_PREVIEW,
+                allow_paid_broadcast=True if paid else None,
+                reply_to_message_id=reply_to,
+            )
+        except TelegramError as error:
+            raise SendFailed(judge(error)) from error
+        return message.message_id
+
+    async def send_photo(
+        self,
+        chat_id: int,
+        photo: str,
+        caption: str,
+        *,
+        markup: Markup | None,
+        paid: bool,
+        reply_to: int | None,
+    ) -> int:
+        try:
+            message = await self._bot.send_photo(
+                chat_id,
+                photo,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=_ptb_markup(markup),
+                allow_paid_broadcast=True if paid else None,
+                reply_to_message_id=reply_to,
+            )
+        except TelegramError as error:
+            raise SendFailed(judge(error, photo=True)) from error
+        return message.message_id
+
+
+def _markup_key(markup: Markup | None) -> str | None:
+    return None if markup is None else repr(markup)
+
+
+def _ptb_markup(markup: Markup | None) -> InlineKeyboardMarkup | None:
+    return InlineKeyboardMarkup.de_json(markup, None) if markup is not None else None

@@ -1,0 +1,600 @@
+"""The outbox: one delivery row per post and chat, claimed under a lease, updated with what
+Telegram answered.
+
+A chat gets each story at most once (unique chat and story), its posts in the order they
+were stored (a delivery is claimed only when no older one of its chat waits or is being
+sent), and no faster than its `next_send_at` allows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.articles import insert_ignoring_conflicts
+from storage.db import dialect_name
+from storage.models import (
+    Article,
+    ArticleStatus,
+    Chat,
+    ChatKind,
+    Delivery,
+    DeliveryState,
+    Source,
+    Subscription,
+)
+from storage.types import UTCDateTime
+
+WAITING = (DeliveryState.PENDING, DeliveryState.SENDING)
+
+_deliveries = cast(Table, Delivery.__table__)
+_chats = cast(Table, Chat.__table__)
+
+
+async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: datetime) -> int:
+    """One pending delivery per active chat subscribed to each ready article's category.
+
+    Runs in the transaction that stores the articles. A chat that already has the article's
+    story (from another source) gets nothing new. Returns the deliveries created.
+    """
+    if not article_ids:
+        return 0
+    chosen = (
+        select(
+            Article.id,
+            Subscription.chat_id,
+            Article.story_id,
+            literal(DeliveryState.PENDING.value),
+            literal(0),
+            literal(now, type_=_deliveries.c.next_attempt_at.type),
+            literal(now, type_=_deliveries.c.created_at.type),
+        )
+        .join(Subscription, Subscription.category_id == Article.category_id)
+        .join(Chat, Chat.id == Subscription.chat_id)
+        .where(
+            Article.id.in_(article_ids),
+            Article.status == ArticleStatus.READY,
+            Article.story_id.is_not(None),
+            Chat.active.is_(True),
+        )
+        .order_by(Article.id, Subscription.chat_id)
+    )
+    statement = insert_ignoring_conflicts(session, _deliveries).from_select(
+        ["article_id", "chat_id", "story_id", "state", "attempts", "next_attempt_at", "created_at"],
+        chosen,
+    )
+    result = await session.execute(statement)
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTarget:
+    """What sending to a chat needs, copied out of its row."""
+
+    id: int
+    telegram_id: int
+    kind: ChatKind
+    language: str | None
+    quiet_start_minute: int | None
+    quiet_end_minute: int | None
+    timezone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    id: int
+    article_id: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Deliveries for one chat, oldest first: one post, or several to send as a digest."""
+
+    chat: ChatTarget
+    deliveries: tuple[ClaimedDelivery, ...]
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(d.id for d in self.deliveries)
+
+    @property
+    def is_digest(self) -> bool:
+        return len(self.deliveries) > 1
+
+
+async def release_expired(session: AsyncSession, *, now: datetime) -> int:
+    """Deliveries whose worker's lease ran out (it died) wait to be claimed again."""
+    result = await session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.state == DeliveryState.SENDING, _deliveries.c.lease_until < now)
+        .values(state=DeliveryState.PENDING, lease_owner=None, lease_until=None)
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+async def lease_owners(session: AsyncSession) -> set[str]:
+    """The workers with deliveries being sent."""
+    rows = await session.scalars(
+        select(_deliveries.c.lease_owner)
+        .where(_deliveries.c.state == DeliveryState.SENDING)
+        .distinct()
+    )
+    return {owner for owner in rows if owner is not None}
+
+
+async def release_leases(session: AsyncSession, owners: Sequence[str]) -> int:
+    """The deliveries these (dead) workers were sending are pending again."""
+    result = await session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.state == DeliveryState.SENDING, _deliveries.c.lease_owner.in_(owners))
+        .values(state=DeliveryState.PENDING, lease_owner=None, lease_until=None)
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    owner: str,
+    lease: timedelta,
+    digest_threshold: int = 0,
+    digest_max: int = 20,
+) -> list[Claim]:
+    """Lease up to `limit` due deliveries, at most one post per chat, oldest due first.
+
+    A chat with more than `digest_threshold` (when > 0) due deliveries has its oldest
+    `digest_max` claimed together, for a digest; those count towards `limit`.
+    """
+    if limit <= 0:
+        return []
+    earlier = _deliveries.alias("earlier")
+    older_waiting = (
+        select(literal(1))
+        .where(
+            earlier.c.chat_id == _deliveries.c.chat_id,
+            earlier.c.id < _deliveries.c.id,
+            earlier.c.state.in_(WAITING),
+        )
+        .exists()
+    )
+    columns = [
+        _deliveries.c.id,
+        _deliveries.c.chat_id,
+        _deliveries.c.article_id,
+        _deliveries.c.attempts,
+        _chats.c.telegram_id,
+        _chats.c.kind,
+        _chats.c.language,
+        _chats.c.quiet_start_minute,
+        _chats.c.quiet_end_minute,
+        _chats.c.timezone,
+    ]
+    query = (
+        select(*columns)
+        .join(_chats, _chats.c.id == _deliveries.c.chat_id)
+        .where(
+            _deliveries.c.state == DeliveryState.PENDING,
+            _deliveries.c.next_attempt_at <= now,
+            _chats.c.active.is_(True),
+            or_(_chats.c.next_send_at.is_(None), _chats.c.next_send_at <= now),
+            ~older_waiting,
+        )
+        .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
+        .limit(limit)
+    )
+    postgres = dialect_name(session) == "postgresql"
+    if postgres:
+        query = query.with_for_update(of=_deliveries, skip_locked=True)
+    heads = list(await session.execute(query))
+    if not heads:
+        return []
+    by_chat: dict[int, list[int]] = {row[1]: [row[0]] for row in heads}
+    if digest_threshold > 0:
+        await _gather_digests(
+            session,
+            by_chat,
+            now=now,
+            threshold=digest_threshold,
+            most=digest_max,
+            room=limit - len(heads),
+            lock=postgres,
+        )
+    ids = [i for chat_ids in by_chat.values() for i in chat_ids]
+    await session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.id.in_(ids))
+        .values(state=DeliveryState.SENDING, lease_owner=owner, lease_until=now + lease)
+    )
+    return await _claims(session, heads, by_chat)
+
+
+async def _gather_digests(
+    session: AsyncSession,
+    by_chat: dict[int, list[int]],
+    *,
+    now: datetime,
+    threshold: int,
+    most: int,
+    room: int,
+    lock: bool,
+) -> None:
+    """Widen crowded chats' claims to digests, adding at most `room` deliveries in all."""
+    due = and_(
+        _deliveries.c.chat_id.in_(list(by_chat)),
+        _deliveries.c.state == DeliveryState.PENDING,
+        _deliveries.c.next_attempt_at <= now,
+    )
+    counts = await session.execute(
+        select(_deliveries.c.chat_id, func.count())
+        .where(due)
+        .group_by(_deliveries.c.chat_id)
+        .having(func.count() > threshold)
+    )
+    crowded = [chat_id for chat_id, _ in counts]
+    if not crowded:
+        return
+    ranked = (
+        select(
+            _deliveries.c.id,
+            _deliveries.c.chat_id,
+            func.row_number()
+            .over(partition_by=_deliveries.c.chat_id, order_by=_deliveries.c.id)
+            .label("position"),
+        )
+        .where(due, _deliveries.c.chat_id.in_(crowded))
+        .subquery()
+    )
+    query = select(ranked.c.id, ranked.c.chat_id).where(ranked.c.position <= most)
+    rows = list(await session.execute(query.order_by(ranked.c.chat_id, ranked.c.id)))
+    if lock:
+        # Lock what the window function chose; rows another worker took meanwhile drop out.
+        locked = set(
+            await session.scalars(
+                select(_deliveries.c.id)
+                .where(_deliveries.c.id.in_([r.id for r in rows]))
+                .with_for_update(skip_locked=True)
+            )
+        )
+        rows = [r for r in rows if r.id in locked]
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for delivery_id, chat_id in rows:
+        grouped[chat_id].append(delivery_id)
+    for chat_id, delivery_ids in grouped.items():
+        head = by_chat[chat_id][0]
+        extra = len(delivery_ids) - 1
+        if delivery_ids and delivery_ids[0] == head and 0 < extra <= room:
+            by_chat[chat_id] = delivery_ids
+            room -= extra
+
+
+async def _claims(
+    session: AsyncSession, heads: Sequence[Any], by_chat: dict[int, list[int]]
+) -> list[Claim]:
+    deliveries = {
+        row[0]: ClaimedDelivery(row[0], row[2], row[3]) for row in heads
+    }  # id, chat_id, article_id, attempts, then the chat's columns
+    more = [i for chat_ids in by_chat.values() for i in chat_ids if i not in deliveries]
+    if more:
+        rows = await session.execute(
+            select(_deliveries.c.id, _deliveries.c.article_id, _deliveries.c.attempts).where(
+                _deliveries.c.id.in_(more)
+            )
+        )
+        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2]) for r in rows}
+    claims = []
+    for _, chat_id, _, _, telegram_id, kind, language, quiet_start, quiet_end, zone in heads:
+        target = ChatTarget(chat_id, telegram_id, kind, language, quiet_start, quiet_end, zone)
+        claims.append(Claim(target, tuple(deliveries[i] for i in by_chat[chat_id])))
+    return claims
+
+
+async def load_articles(
+    session: AsyncSession, article_ids: Iterable[int]
+) -> dict[int, tuple[Article, Source]]:
+    """The articles (with their sources) a batch of claims will send."""
+    wanted = sorted(set(article_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Article, Source)
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.id.in_(wanted))
+    )
+    return {article.id: (article, source) for article, source in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claim. `state` is where its deliveries go:
+
+    SENT/DIGESTED with `message_id`; PENDING again at `next_attempt_at` (`attempted`: the try
+    counts towards the attempt limit); FAILED or CANCELLED with `error`. `chat_next_send_at`
+    paces the chat; `chat_gone` makes the chat inactive and cancels everything it has waiting;
+    `moved_to` gives the chat its new Telegram id (a group that became a supergroup).
+    """
+
+    delivery_ids: tuple[int, ...]
+    chat_id: int
+    state: DeliveryState
+    message_id: int | None = None
+    sent_as: str | None = None
+    sent_at: datetime | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    attempted: bool = False
+    chat_next_send_at: datetime | None = None
+    chat_gone: str | None = None
+    moved_to: int | None = None
+
+
+@dataclass(slots=True)
+class _Rows:
+    sent: list[dict[str, object]] = field(default_factory=list)
+    pending: list[dict[str, object]] = field(default_factory=list)
+    ended: list[dict[str, object]] = field(default_factory=list)
+    paced: list[dict[str, object]] = field(default_factory=list)
+
+
+async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
+    """Write what Telegram answered: one executemany per kind of change."""
+    rows = _Rows()
+    for outcome in outcomes:
+        for delivery_id in outcome.delivery_ids:
+            _add_row(rows, outcome, delivery_id)
+        if outcome.chat_next_send_at is not None:
+            rows.paced.append({"_id": outcome.chat_id, "_at": outcome.chat_next_send_at})
+    d = _deliveries
+    if rows.sent:
+        await session.execute(
+            update(d)
+            .where(d.c.id == bindparam("_id"))
+            .values(
+                state=bindparam("_state"),
+                telegram_message_id=bindparam("_message_id"),
+                sent_as=bindparam("_sent_as"),
+                sent_at=bindparam("_sent_at"),
+                attempts=d.c.attempts + 1,
+                last_error=bindparam("_error"),
+                lease_owner=None,
+                lease_until=None,
+            ),
+            rows.sent,
+        )
+    if rows.pending:
+        await session.execute(
+            update(d)
+            .where(d.c.id == bindparam("_id"))
+            .values(
+                state=DeliveryState.PENDING,
+                attempts=d.c.attempts + bindparam("_attempted"),
+                next_attempt_at=bindparam("_at"),
+                last_error=bindparam("_error"),
+                lease_owner=None,
+                lease_until=None,
+            ),
+            rows.pending,
+        )
+    if rows.ended:
+        await session.execute(
+            update(d)
+            .where(d.c.id == bindparam("_id"))
+            .values(
+                state=bindparam("_state"),
+                attempts=d.c.attempts + 1,
+                last_error=bindparam("_error"),
+                lease_owner=None,
+                lease_until=None,
+            ),
+            rows.ended,
+        )
+    if rows.paced:
+        await session.execute(
+            update(_chats)
+            .where(_chats.c.id == bindparam("_id"))
+            .values(next_send_at=bindparam("_at")),
+            rows.paced,
+        )
+    for outcome in outcomes:
+        if outcome.moved_to is not None:
+            await move_chat(session, outcome.chat_id, outcome.moved_to)
+        if outcome.chat_gone is not None:
+            await deactivate_chat(session, outcome.chat_id, outcome.chat_gone)
+
+
+def _add_row(rows: _Rows, outcome: Outcome, delivery_id: int) -> None:
+    state = outcome.state
+    if state in (DeliveryState.SENT, DeliveryState.DIGESTED):
+        rows.sent.append(
+            {
+                "_id": delivery_id,
+                "_state": state,
+                "_message_id": outcome.message_id,
+                "_sent_as": outcome.sent_as,
+                "_sent_at": outcome.sent_at,
+                "_error": outcome.error,
+            }
+        )
+    elif state is DeliveryState.PENDING:
+        rows.pending.append(
+            {
+                "_id": delivery_id,
+                "_attempted": 1 if outcome.attempted else 0,
+                "_at": outcome.next_attempt_at,
+                "_error": outcome.error,
+            }
+        )
+    else:
+        rows.ended.append({"_id": delivery_id, "_state": state, "_error": outcome.error})
+
+
+async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> int:
+    """The chat stops being reachable: inactive, and what waits for it is cancelled.
+
+    Returns the deliveries cancelled.
+    """
+    await session.execute(
+        update(_chats)
+        .where(_chats.c.id == chat_id)
+        .values(active=False, inactive_reason=reason[:256])
+    )
+    return await cancel_waiting(session, chat_id, reason)
+
+
+async def cancel_waiting(session: AsyncSession, chat_id: int, reason: str) -> int:
+    """Cancel the chat's pending deliveries and those being sent (their sends are moot)."""
+    result = await session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.chat_id == chat_id, _deliveries.c.state.in_(WAITING))
+        .values(
+            state=DeliveryState.CANCELLED,
+            last_error=reason[:1000],
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+async def move_chat(session: AsyncSession, chat_id: int, new_telegram_id: int) -> int:
+    """A group became a supergroup with a new id: the chat row takes the new id.
+
+    When the new id already has a row (its my_chat_member came first), that row gets the
+    old one's subscriptions and waiting deliveries, and the old row becomes inactive.
+    Returns the id of the row that now stands for the chat.
+    """
+    existing = await session.scalar(select(Chat.id).where(Chat.telegram_id == new_telegram_id))
+    if existing is None or existing == chat_id:
+        await session.execute(
+            update(_chats)
+            .where(_chats.c.id == chat_id)
+            .values(telegram_id=new_telegram_id, kind=ChatKind.SUPERGROUP)
+        )
+        return chat_id
+    subscriptions = list(
+        await session.scalars(
+            select(Subscription.category_id).where(Subscription.chat_id == chat_id)
+        )
+    )
+    if subscriptions:
+        await session.execute(
+            insert_ignoring_conflicts(session, Subscription),
+            [{"chat_id": existing, "category_id": c, "filters": {}} for c in subscriptions],
+        )
+    await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+    waiting = list(
+        await session.execute(
+            select(_deliveries.c.article_id, _deliveries.c.story_id, _deliveries.c.created_at)
+            .where(_deliveries.c.chat_id == chat_id, _deliveries.c.state.in_(WAITING))
+            .order_by(_deliveries.c.id)
+        )
+    )
+    if waiting:
+        await session.execute(
+            insert_ignoring_conflicts(session, _deliveries),
+            [
+                {
+                    "article_id": article_id,
+                    "chat_id": existing,
+                    "story_id": story_id,
+                    "state": DeliveryState.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": created_at,
+                    "created_at": created_at,
+                }
+                for article_id, story_id, created_at in waiting
+            ],
+        )
+    await deactivate_chat(session, chat_id, f"migrated to {new_telegram_id}")
+    await session.execute(
+        update(_chats).where(_chats.c.id == existing).values(active=True, inactive_reason=None)
+    )
+    return existing
+
+
+async def release_quiet_hold(session: AsyncSession, chat_id: int, *, now: datetime) -> int:
+    """The posts held until the end of the chat's quiet hours are due now (its quiet hours
+    changed; the sender holds them again if the new span says so). Returns how many."""
+    held_until = await session.scalar(select(_chats.c.next_send_at).where(_chats.c.id == chat_id))
+    if held_until is None or held_until <= now:
+        return 0
+    result = await session.execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.chat_id == chat_id,
+            _deliveries.c.state == DeliveryState.PENDING,
+            _deliveries.c.last_error.is_(None),
+            _deliveries.c.next_attempt_at == held_until,
+        )
+        .values(next_attempt_at=now)
+    )
+    released = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    if released:
+        await session.execute(
+            update(_chats).where(_chats.c.id == chat_id).values(next_send_at=None)
+        )
+    return released
+
+
+async def state_counts(session: AsyncSession) -> dict[DeliveryState, int]:
+    """How many deliveries are in each state."""
+    rows = await session.execute(
+        select(_deliveries.c.state, func.count()).group_by(_deliveries.c.state)
+    )
+    return {DeliveryState(state): count for state, count in rows}
+
+
+async def waiting_count(session: AsyncSession, *, due_by: datetime) -> int:
+    """Deliveries being sent, or pending and due by `due_by`."""
+    count = await session.scalar(
+        select(func.count()).where(
+            or_(
+                _deliveries.c.state == DeliveryState.SENDING,
+                and_(
+                    _deliveries.c.state == DeliveryState.PENDING,
+                    _deliveries.c.next_attempt_at <= due_by,
+                ),
+            )
+        )
+    )
+    return count or 0
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """About when the next pending delivery may go (its own time or its chat's pace); None
+    when nothing is pending. Early rather than late: the order within chats is not looked at."""
+    when = case(
+        (
+            and_(
+                _chats.c.next_send_at.is_not(None),
+                _chats.c.next_send_at > _deliveries.c.next_attempt_at,
+            ),
+            _chats.c.next_send_at,
+        ),
+        else_=_deliveries.c.next_attempt_at,
+    )
+    return await session.scalar(
+        select(type_coerce(func.min(when), UTCDateTime()))
+        .select_from(_deliveries.join(_chats, _chats.c.id == _deliveries.c.chat_id))
+        .where(_deliveries.c.state == DeliveryState.PENDING, _chats.c.active.is_(True))
+    )
