@@ -378,3 +378,23 @@ async def test_run_stops_when_asked_and_records_what_it_sent(
     assert 0 < len(sent) == len(tg.sent_messages()) < 30
     assert {d.state for d in deliveries} <= {DeliveryState.SENT, DeliveryState.PENDING}
     assert all(d.lease_owner is None for d in deliveries)
+
+
+async def test_a_digest_too_long_for_one_message_goes_in_several(
+    seed: Seeder, tg: FakeTelegram, sender: SenderFactory
+) -> None:
+    await seed.chat(101)
+    titles = [f"عنوان طويل رقم {i} " + "كلمة " * 36 for i in range(30)]
+    for title in titles:
+        await seed.article(title.strip())
+    async with sender(digest_threshold=5, digest_max_items=30) as s:
+        await drain(s, horizon=1)
+    digests = tg.sent_messages(101)
+    assert len(digests) >= 2
+    lines = [line for d in digests for line in d.plain_text.split("\n")[2:]]
+    assert sorted(lines, key=lambda line: int(line.split()[4])) == lines
+    assert len(lines) == 30
+    for digest in digests:
+        count = int(digest.plain_text.split("(")[1].split(")")[0])
+        assert count == len(digest.plain_text.split("\n")) - 2
+    assert {d.state for d in await seed.deliveries()} == {DeliveryState.DIGESTED}

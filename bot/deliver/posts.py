@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from bot.settings import Settings
 from storage import deliveries as delivery_store
 
 CACHE_SIZE = 2048
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,8 @@ class PostBook:
         self._posts: OrderedDict[int, BookedPost] = OrderedDict()
 
     async def get(self, article_ids: Iterable[int]) -> dict[int, BookedPost]:
-        """The posts of these articles (those still stored), rendering the ones not cached."""
+        """The posts of these articles (those stored and renderable), rendering the ones not
+        cached."""
         wanted = set(article_ids)
         found = {i: self._posts[i] for i in wanted if i in self._posts}
         for article_id in found:
@@ -51,13 +55,18 @@ class PostBook:
             async with self._sessions() as session:
                 rows = await delivery_store.load_articles(session, missing)
             for article_id, (article, source) in rows.items():
-                content = post_content(
-                    article,
-                    site=site_name(article.url or source.site_url or source.url, source.name),
-                    categories=categories,
-                    settings=self._settings,
-                )
-                booked = BookedPost(content, render_post(content, self._settings))
+                try:
+                    content = post_content(
+                        article,
+                        site=site_name(article.url or source.site_url or source.url, source.name),
+                        categories=categories,
+                        settings=self._settings,
+                    )
+                    booked = BookedPost(content, render_post(content, self._settings))
+                except Exception:
+                    # Its deliveries fail ("no longer stored"); the others go on.
+                    log.exception("the post of article %s could not be rendered", article_id)
+                    continue
                 found[article_id] = self._posts[article_id] = booked
             while len(self._posts) > self._size:
                 self._posts.popitem(last=False)

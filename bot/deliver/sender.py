@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.compose.compose import CategoryCache
-from bot.compose.render import render_digest
+from bot.compose.render import RenderedDigest, render_digest
 from bot.deliver.limits import FloodWatch, Pacer, chat_spacing, overall_rate
 from bot.deliver.posts import BookedPost, PostBook
 from bot.deliver.quiet import quiet_until
@@ -231,6 +231,7 @@ class Sender:
 
     async def _deliver(self, claim: Claim, posts: dict[int, BookedPost]) -> None:
         try:
+            claim = self._fit_digest(claim, posts)
             outcome = await self._attempt(claim, posts)
         except asyncio.CancelledError:
             # Stopping: back to pending at once rather than when the lease runs out.
@@ -247,6 +248,30 @@ class Sender:
         self._answered.set()
         if len(self._results) >= self._flush_at:
             self._enough.set()
+
+    def _fit_digest(self, claim: Claim, posts: dict[int, BookedPost]) -> Claim:
+        """The claim with only the digest items that fit in one message; the others are
+        pending again at once, for the next digest."""
+        if not claim.is_digest or any(d.article_id not in posts for d in claim.deliveries):
+            return claim
+        fitting = self._digest(claim, posts).count
+        if fitting >= len(claim.deliveries):
+            return claim
+        kept, rest = claim.deliveries[:fitting], claim.deliveries[fitting:]
+        self._results.append(
+            Outcome(
+                tuple(d.id for d in rest),
+                claim.chat.id,
+                DeliveryState.PENDING,
+                next_attempt_at=self._clock(),
+            )
+        )
+        return Claim(claim.chat, kept)
+
+    def _digest(self, claim: Claim, posts: dict[int, BookedPost]) -> RenderedDigest:
+        language = choose_language(claim.chat.language, None, self._settings.default_language)
+        header = t("digest.header", language, count=len(claim.deliveries))
+        return render_digest(header, [posts[d.article_id].content for d in claim.deliveries])
 
     async def _attempt(self, claim: Claim, posts: dict[int, BookedPost]) -> Outcome:
         chat = claim.chat
@@ -271,7 +296,10 @@ class Sender:
         if missing:
             self._count("failed", len(claim.deliveries))
             return Outcome(
-                claim.ids, chat.id, DeliveryState.FAILED, error="the article is no longer stored"
+                claim.ids,
+                chat.id,
+                DeliveryState.FAILED,
+                error="the article is no longer stored or its post could not be rendered",
             )
         plain = False
         for _ in range(2):
@@ -306,9 +334,7 @@ class Sender:
             if sent.photo_refused:
                 self._count("photo_fallback")
             return sent
-        language = choose_language(claim.chat.language, None, self._settings.default_language)
-        header = t("digest.header", language, count=len(claim.deliveries))
-        digest = render_digest(header, [posts[d.article_id].content for d in claim.deliveries])
+        digest = self._digest(claim, posts)
         return await send_digest(
             self._transport, chat_id, digest.text, digest.plain, plain=plain, paid=paid
         )
