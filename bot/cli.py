@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot import cli_channels, cli_manage
 from bot.app import build_application, open_bot_api, running
 from bot.compose.compose import load_categories
 from bot.console import format_table, when
@@ -32,6 +33,7 @@ from bot.leases import release_dead_local_leases
 from bot.logs import configure_logging
 from bot.runtime import Runtime, open_database, open_runtime
 from bot.services import sources as source_service
+from bot.services.errors import ServiceError
 from bot.services.outbox import outbox_report
 from bot.services.preview import PreviewError, preview
 from bot.services.summaries import summarize_jsonl
@@ -331,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp = src.add_parser("export", help="write the sources as OPML")
     exp.add_argument("--out", help="file to write (default: standard output)")
     exp.set_defaults(func=cmd_sources_export)
+
+    cli_manage.add_parsers(sub)
+    cli_channels.add_parsers(sub)
     return parser
 
 
@@ -345,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Command = args.func
     try:
         return asyncio.run(command(settings, args))
-    except (source_service.SourceError, SourceListError, PreviewError, FetchError, OSError) as exc:
+    except (ServiceError, SourceListError, PreviewError, FetchError, OSError) as exc:
         print(f"nashra: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,8 +1,10 @@
 """The readers' bot's message catalog, in Arabic (the default) and English.
 
-The texts live in ``bot/locales/ar.toml`` and ``bot/locales/en.toml``: plain files a translator
-can edit without touching Python, one per language, with the same dotted keys
-(``"subscribe.done"``) and the same ``{placeholders}``; tests/test_i18n.py holds them to that.
+The texts live in ``bot/locales/ar.toml`` and ``bot/locales/en.toml`` (the readers' texts) and
+in ``bot/locales/ar/*.toml`` and ``bot/locales/en/*.toml`` (one file per further audience, such
+as the admins'): plain files a translator can edit without touching Python, with the same
+dotted keys (``"subscribe.done"``) and the same ``{placeholders}`` in both languages;
+tests/test_i18n.py holds them to that. A key is defined in one file only.
 
 Which function to use:
 
@@ -49,8 +51,23 @@ def _flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, str]:
 
 
 def _load(language: str) -> dict[str, str]:
-    source = files("bot").joinpath("locales", f"{language}.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(source))
+    locales = files("bot").joinpath("locales")
+    catalog = _flatten(tomllib.loads(locales.joinpath(f"{language}.toml").read_text("utf-8")))
+    folder = locales.joinpath(language)
+    parts = (
+        sorted(
+            (entry for entry in folder.iterdir() if entry.name.endswith(".toml")),
+            key=lambda entry: entry.name,
+        )
+        if folder.is_dir()
+        else []
+    )
+    for part in parts:
+        for key, text in _flatten(tomllib.loads(part.read_text("utf-8"))).items():
+            if key in catalog:
+                raise ValueError(f"catalog key {key!r} is defined twice ({language}/{part.name})")
+            catalog[key] = text
+    return catalog
 
 
 CATALOGS: Final[Mapping[str, Mapping[str, str]]] = {

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
 
+    # Admins: these Telegram user ids, and those an admin adds
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+
     # Webhook (unset WEBHOOK_URL: long polling)
     webhook_url: str | None = None
     webhook_path: str = "/telegram/webhook"
@@ -195,6 +198,21 @@ class Settings(BaseSettings):
         if self.summarizer == "llm" and not (self.llm_base_url and self.llm_model):
             raise ValueError("SUMMARIZER=llm needs LLM_BASE_URL and LLM_MODEL")
         return self
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if not isinstance(value, Iterable):
+            return value
+        ids: list[int] = []
+        for item in value:
+            text = str(item).strip()
+            if not text.isdecimal() or int(text) <= 0:
+                raise ValueError("comma-separated Telegram user ids like 123456789,987654321")
+            ids.append(int(text))
+        return tuple(ids)
 
     @field_validator("fetch_allow_networks", mode="before")
     @classmethod

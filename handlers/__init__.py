@@ -14,7 +14,7 @@ from telegram.ext import (
 )
 
 from bot.compose.compose import CategorySet
-from handlers import membership, readers
+from handlers import admin, membership, readers
 from handlers.common import shortcut_slugs
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -35,7 +35,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("latest", readers.latest, filters=_MESSAGES),
         CommandHandler("language", readers.language_command, filters=_MESSAGES),
         CommandHandler("quiet", readers.quiet, filters=_MESSAGES),
-        # Every button press: toggle data is validated there, anything else answered invalid.
+        *admin.handlers(),
+        # Every other button press: toggle data is validated there, anything else answered
+        # invalid.
         CallbackQueryHandler(readers.toggle_subscription),
         ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
     ]

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ingest.normalize import canonical_url
 from bot.ingest.sourcelist import SourceSpec
+from bot.services.errors import ServiceError
 from storage import categories as category_store
 from storage import sources as source_store
 from storage.models import Source
 
 
-class SourceError(ValueError):
+class SourceError(ServiceError):
     """A source cannot be added or changed as asked; the message says why."""
 
 
