@@ -21,15 +21,17 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 import handlers
-from bot.compose.compose import CategoryCache
+from bot.compose.compose import CategoryCache, CategorySet, Composer
 from bot.context import BOT_DATA_KEY, BotContext, bot_context
 from bot.i18n import SUPPORTED_LANGUAGES, choose_language, t, t_html
+from bot.ingest.fetch import Fetcher
 from bot.logs import REDACTED, secret_parts
+from bot.services.admins import list_admins
 from bot.settings import Settings
 from bot.telegram.botapi import BotApi
 from bot.telegram.request import AiohttpRequest
@@ -46,6 +48,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES: Final = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 POLL_TIMEOUT_SECONDS: Final = 30
 SEND_READ_TIMEOUT_SECONDS: Final = 30.0
+SHORTCUTS_KEY: Final = "nashra.shortcut_slugs"  # in bot_data: the shortcut commands registered
 
 
 def file_base_url(base_url: str) -> str:
@@ -55,8 +58,15 @@ def file_base_url(base_url: str) -> str:
     return base_url.replace("/bot{token}", "/file/bot{token}")
 
 
-def build_application(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> App:
-    """The Application for the configured token and API URL, handlers registered."""
+def build_application(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    fetcher: Fetcher | None = None,
+    composer: Composer | None = None,
+) -> App:
+    """The Application for the configured token and API URL, handlers registered; `fetcher`
+    and `composer` (the runtime's) serve the admins' source previews."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     base_url = settings.telegram_api_base_url
@@ -70,7 +80,9 @@ def build_application(settings: Settings, sessions: async_sessionmaker[AsyncSess
         .post_init(post_init)
         .build()
     )
-    application.bot_data[BOT_DATA_KEY] = BotContext(settings, sessions, CategoryCache(sessions))
+    application.bot_data[BOT_DATA_KEY] = BotContext(
+        settings, sessions, CategoryCache(sessions), fetcher=fetcher, composer=composer
+    )
     handlers.register(application)
     application.add_error_handler(on_error)
     return application
@@ -90,20 +102,62 @@ def open_bot_api(settings: Settings) -> BotApi:
 
 
 async def post_init(application: App) -> None:
-    """Load the categories, add their shortcut commands, register the commands per language."""
+    """Load the categories, add their shortcut commands, register the commands per language,
+    and in each admin's chat the admin commands too."""
     ctx = bot_context_of(application)
     categories = await ctx.categories.get()
     slugs = handlers.register_shortcuts(application, categories)
+    application.bot_data[SHORTCUTS_KEY] = slugs
     bot = application.bot
     for language in (None, *SUPPORTED_LANGUAGES):
-        shown = language or ctx.settings.default_language
-        commands = [BotCommand(c, t(f"command.{c}", shown)) for c in COMMANDS]
-        commands += [
-            BotCommand(s, t("command.shortcut", shown, category=categories.name(s, shown)))
-            for s in slugs
-        ]
+        commands = _command_list(ctx.settings, categories, slugs, language, admin=False)
         await bot.set_my_commands(commands, language_code=language)
+    async with ctx.sessions() as session:
+        admins = [entry.user_id for entry in await list_admins(session, ctx.settings)]
+    for user_id in admins:
+        await set_admin_commands(application, user_id)
     log.info("bot @%s ready: %d commands, %d shortcuts", bot.username, len(COMMANDS), len(slugs))
+
+
+def _command_list(
+    settings: Settings,
+    categories: CategorySet,
+    slugs: list[str],
+    language: str | None,
+    *,
+    admin: bool,
+) -> list[BotCommand]:
+    """The readers' commands and the category shortcuts (and the admin commands, for an
+    admin), described in `language` (None: the deployment's default)."""
+    shown = language or settings.default_language
+    names = [*COMMANDS, *(handlers.admin.commands() if admin else ())]
+    commands = [BotCommand(c, t(f"command.{c}", shown)) for c in names]
+    commands += [
+        BotCommand(s, t("command.shortcut", shown, category=categories.name(s, shown)))
+        for s in slugs
+    ]
+    return commands
+
+
+async def set_admin_commands(application: App, user_id: int, *, admin: bool = True) -> bool:
+    """The command menu of an admin's private chat: the readers' commands plus the admin ones
+    (or, with `admin=False`, back to everyone's), for each language. Best effort: False when
+    Telegram refused, e.g. "chat not found" for a user who never started the bot."""
+    ctx = bot_context_of(application)
+    categories = await ctx.categories.get()
+    slugs: list[str] = application.bot_data.get(SHORTCUTS_KEY, [])
+    scope = BotCommandScopeChat(chat_id=user_id)
+    try:
+        for language in (None, *SUPPORTED_LANGUAGES):
+            if admin:
+                commands = _command_list(ctx.settings, categories, slugs, language, admin=True)
+                await application.bot.set_my_commands(commands, scope=scope, language_code=language)
+            else:
+                await application.bot.delete_my_commands(scope=scope, language_code=language)
+    except TelegramError as exc:
+        log.warning("could not set the admin commands of user %s: %s", user_id, exc)
+        return False
+    return True
 
 
 async def on_error(update: object, context: Any) -> None:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -14,14 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bot import cli_channels, cli_manage
-from bot.app import build_application, open_bot_api, running
 from bot.compose.compose import load_categories
 from bot.console import format_table, when
-from bot.deliver.send import ApiTransport
-from bot.deliver.sender import Sender
 from bot.ingest.fetch import FetchError
-from bot.ingest.poller import Poller, PollOutcome
-from bot.ingest.schedule import PollLoop
+from bot.ingest.poller import PollOutcome
 from bot.ingest.sourcelist import (
     SourceListError,
     make_spec,
@@ -29,10 +24,11 @@ from bot.ingest.sourcelist import (
     read_source_file,
     write_opml,
 )
-from bot.leases import release_dead_local_leases
 from bot.logs import configure_logging
-from bot.runtime import Runtime, open_database, open_runtime
+from bot.run import Role, RoleError, make_poller, run
+from bot.runtime import open_database, open_runtime
 from bot.services import sources as source_service
+from bot.services.audit import CLI
 from bot.services.errors import ServiceError
 from bot.services.outbox import outbox_report
 from bot.services.preview import PreviewError, preview
@@ -47,34 +43,9 @@ log = logging.getLogger("nashra")
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
-async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    """Run the scheduler and, with a token, the bot (long polling, or a webhook with
-    WEBHOOK_URL set) and the outbox's sender, until SIGINT or SIGTERM."""
-    async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as bot:
-        await release_dead_local_leases(runtime.sessions, now=datetime.now(UTC))
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-        sender: Sender | None = None
-        sending: asyncio.Task[None] | None = None
-        if settings.telegram_bot_token is not None:
-            api = await bot.enter_async_context(open_bot_api(settings))
-            sender = Sender(settings, runtime.sessions, ApiTransport(api))
-        loop = PollLoop(settings, _poller(runtime, on_queued=sender.wake if sender else None))
-        loop.start()
-        log.info("nashra running: looking for due sources every %.0f s", settings.poll_tick_seconds)
-        if sender is None:
-            log.info("no TELEGRAM_BOT_TOKEN set: sources are polled, nothing is sent")
-        else:
-            await bot.enter_async_context(running(build_application(settings, runtime.sessions)))
-            sending = asyncio.create_task(sender.run(stop))
-        await stop.wait()
-        log.info("stopping")
-        if sending is not None:
-            await sending
-        await bot.aclose()
-        await loop.stop()
-    return 0
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Run this process' role (default: everything) until SIGINT or SIGTERM."""
+    return await run(settings, Role(args.role))
 
 
 async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
@@ -83,22 +54,12 @@ async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
         if args.all:
             async with runtime.sessions.begin() as session:
                 await source_store.make_all_due(session, now=datetime.now(UTC))
-        poller = _poller(runtime)
+        poller = make_poller(runtime)
         outcomes: list[PollOutcome] = []
         while batch := await poller.poll_due():
             outcomes.extend(batch)
     print(_outcome_table(outcomes))
     return 1 if outcomes and all(o.error for o in outcomes) else 0
-
-
-def _poller(runtime: Runtime, on_queued: Callable[[], None] | None = None) -> Poller:
-    return Poller(
-        runtime.settings,
-        runtime.sessions,
-        runtime.fetcher,
-        composer=runtime.composer,
-        on_queued=on_queued,
-    )
 
 
 async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
@@ -221,7 +182,7 @@ async def cmd_sources_add(settings: Settings, args: argparse.Namespace) -> int:
         }
     )
     async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
-        source = await source_service.add_source(session, spec)
+        source = await source_service.add_source(session, spec, actor=CLI)
         print(f"added source {source.id}: {source.url}")
     return 0
 
@@ -241,7 +202,7 @@ def _report(report: source_service.SyncReport) -> str:
 async def cmd_sources_sync(settings: Settings, args: argparse.Namespace) -> int:
     specs = await asyncio.to_thread(read_source_file, Path(args.file))
     async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
-        report = await source_service.sync_sources(session, specs, prune=args.prune)
+        report = await source_service.sync_sources(session, specs, prune=args.prune, actor=CLI)
     print(_report(report))
     return 0
 
@@ -249,7 +210,7 @@ async def cmd_sources_sync(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_sources_import(settings: Settings, args: argparse.Namespace) -> int:
     specs = read_opml(await asyncio.to_thread(Path(args.file).read_bytes))
     async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
-        report = await source_service.import_sources(session, specs)
+        report = await source_service.import_sources(session, specs, actor=CLI)
     print(_report(report))
     return 0
 
@@ -265,6 +226,73 @@ async def cmd_sources_export(settings: Settings, args: argparse.Namespace) -> in
     return 0
 
 
+async def cmd_sources_show(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions() as session:
+        s = await source_service.source_state(session, args.id)
+    interval = f"{s.interval_seconds} s" if s.interval_seconds else "default"
+    rows = [
+        ["id", str(s.id)],
+        ["name", s.name],
+        ["url", s.url],
+        ["state", s.state],
+        ["language", s.language or "-"],
+        ["category", s.category or "-"],
+        ["interval", interval],
+        ["last poll", when(s.last_poll)],
+        ["next poll", when(s.next_poll)],
+        ["articles", str(s.articles)],
+        ["new today", str(s.new_today)],
+        ["failures", str(s.failures)],
+        ["last error", s.last_error or ""],
+    ]
+    print(format_table(["field", "value"], rows))
+    return 0
+
+
+async def cmd_sources_pause(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        source = await source_service.pause_source(session, args.id, actor=CLI)
+        print(f"paused source {source.id}: {source.url}")
+    return 0
+
+
+async def cmd_sources_resume(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        source = await source_service.resume_source(session, args.id, actor=CLI)
+        print(f"resumed source {source.id}: {source.url}")
+    return 0
+
+
+async def cmd_sources_delete(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete a source with its articles; without --yes, ask first (on a terminal only)."""
+    async with open_database(settings) as (_engine, sessions):
+        if not args.yes:
+            async with sessions() as session:
+                source = await source_service.get_source(session, args.id)
+                url = source.url
+            if not sys.stdin.isatty():
+                print(f"nashra: deleting source {args.id} ({url}) needs --yes", file=sys.stderr)
+                return 2
+            answer = await asyncio.to_thread(input, f"delete source {args.id} ({url})? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("nothing deleted")
+                return 1
+        async with sessions.begin() as session:
+            gone = await source_service.delete_source(session, args.id, actor=CLI)
+    print(
+        f"deleted source {gone['id']}: {gone['url']} "
+        f"({gone['articles']} articles, {gone['pending_deliveries']} pending deliveries dropped)"
+    )
+    return 0
+
+
+async def cmd_sources_interval(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        source = await source_service.set_interval(session, args.id, args.interval, actor=CLI)
+        print(f"source {source.id} is polled every {source.interval_seconds} s")
+    return 0
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -275,13 +303,28 @@ def _positive(text: str) -> int:
     return value
 
 
+def _source_id(text: str) -> int:
+    value = _positive(text)
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"no such source id: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nashra", description="Nashra (نشرة): news from sources to Telegram chats."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="run the poller (and the bot)").set_defaults(func=cmd_run)
+    run_parser = sub.add_parser("run", help="run the poller, the bot and the sender")
+    run_parser.add_argument(
+        "--role",
+        choices=[role.value for role in Role],
+        default=Role.ALL.value,
+        help="what this process runs (default all; several pollers and senders can share "
+        "one PostgreSQL database)",
+    )
+    run_parser.set_defaults(func=cmd_run)
 
     poll = sub.add_parser("poll", help="poll sources now")
     poll.add_argument("--once", action="store_true", required=True, help="poll due sources once")
@@ -333,6 +376,23 @@ def build_parser() -> argparse.ArgumentParser:
     exp = src.add_parser("export", help="write the sources as OPML")
     exp.add_argument("--out", help="file to write (default: standard output)")
     exp.set_defaults(func=cmd_sources_export)
+    show = src.add_parser("show", help="one source in detail")
+    show.add_argument("id", type=_source_id)
+    show.set_defaults(func=cmd_sources_show)
+    pause = src.add_parser("pause", help="stop polling a source")
+    pause.add_argument("id", type=_source_id)
+    pause.set_defaults(func=cmd_sources_pause)
+    resume = src.add_parser("resume", help="poll a paused source again")
+    resume.add_argument("id", type=_source_id)
+    resume.set_defaults(func=cmd_sources_resume)
+    remove = src.add_parser("delete", help="delete a source with its articles")
+    remove.add_argument("id", type=_source_id)
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(func=cmd_sources_delete)
+    every = src.add_parser("interval", help="set a source's poll interval")
+    every.add_argument("id", type=_source_id)
+    every.add_argument("interval", help="e.g. 15m, 1h, 900 (seconds); at least 60 s")
+    every.set_defaults(func=cmd_sources_interval)
 
     cli_manage.add_parsers(sub)
     cli_channels.add_parsers(sub)
@@ -350,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Command = args.func
     try:
         return asyncio.run(command(settings, args))
-    except (ServiceError, SourceListError, PreviewError, FetchError, OSError) as exc:
+    except (ServiceError, RoleError, SourceListError, PreviewError, FetchError, OSError) as exc:
         print(f"nashra: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,10 +1,124 @@
-"""`nashra …` subcommands: channels (being built)."""
+"""`nashra channels …`: the channels the bot posts to, through the same service functions as
+the admins' Telegram commands (bot.services.channels); the Bot API checks the bot's rights."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.app import file_base_url
+from bot.console import format_table
+from bot.runtime import open_database
+from bot.services import channels as service
+from bot.services.audit import CLI
+from bot.services.channels import ChannelError, ChannelInfo
+from bot.settings import Settings
+from bot.telegram.request import AiohttpRequest
+
+
+@asynccontextmanager
+async def telegram_bot(settings: Settings) -> AsyncIterator[Bot]:
+    """A Bot API client for TELEGRAM_API_BASE_URL, initialized (so its id is known)."""
+    if settings.telegram_bot_token is None:
+        raise ChannelError("no_token", "TELEGRAM_BOT_TOKEN is not set: checking a channel needs it")
+    base_url = settings.telegram_api_base_url
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=base_url,
+        base_file_url=file_base_url(base_url),
+        request=AiohttpRequest(),
+    )
+    try:
+        await bot.initialize()
+    except TelegramError as exc:
+        raise ChannelError(
+            "telegram", f"Telegram did not answer: {exc.message}", reason=exc.message
+        ) from exc
+    try:
+        yield bot
+    finally:
+        await bot.shutdown()
+
+
+def _categories(info: ChannelInfo) -> str:
+    return ", ".join(info.category_slugs) or "-"
+
+
+async def cmd_channels_add(settings: Settings, args: argparse.Namespace) -> int:
+    async with (
+        telegram_bot(settings) as bot,
+        open_database(settings) as (_engine, sessions),
+        sessions.begin() as session,
+    ):
+        info = await service.add_channel(session, bot, CLI, args.channel, args.category or ())
+    print(f"added channel {info.id}: {info.label} ({info.telegram_id})")
+    print(f"categories: {_categories(info)}")
+    if not info.category_ids:
+        print(f"it follows no category yet: nashra channels categories {info.id} CATEGORY…")
+    return 0
+
+
+async def cmd_channels_list(settings: Settings, _args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions() as session:
+        infos = await service.list_channels(session)
+    if not infos:
+        print("no channels yet: add one with `nashra channels add @name`")
+        return 0
+    rows = [
+        [
+            str(i.id),
+            i.label,
+            str(i.telegram_id),
+            "active" if i.active else f"stopped: {i.inactive_reason or '-'}",
+            _categories(i),
+        ]
+        for i in infos
+    ]
+    print(format_table(["id", "channel", "telegram id", "state", "categories"], rows))
+    return 0
+
+
+async def cmd_channels_delete(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        info = await service.delete_channel(session, CLI, args.channel)
+    print(f"deleted channel {info.id}: {info.label}")
+    return 0
+
+
+async def cmd_channels_categories(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        info = await service.set_channel_categories_named(
+            session, CLI, args.channel, args.categories
+        )
+    print(f"channel {info.id}: {info.label}; categories: {_categories(info)}")
+    return 0
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Add this area's subcommands to `nashra`."""
+    channels = sub.add_parser("channels", help="channels the bot posts to")
+    act = channels.add_subparsers(dest="action", required=True, metavar="ACTION")
+    act.add_parser("list", help="each channel, its state and categories").set_defaults(
+        func=cmd_channels_list
+    )
+    add = act.add_parser("add", help="register a channel once the bot may post there")
+    add.add_argument("channel", help="@username or -100… id")
+    add.add_argument(
+        "--category",
+        action="append",
+        metavar="C",
+        help="a category it receives (slug or name; repeat for more)",
+    )
+    add.set_defaults(func=cmd_channels_add)
+    delete = act.add_parser("delete", help="stop posting to a channel")
+    delete.add_argument("channel", help="its id in the list, @username or -100… id")
+    delete.set_defaults(func=cmd_channels_delete)
+    cats = act.add_parser("categories", help="set exactly the categories a channel receives")
+    cats.add_argument("channel", help="its id in the list, @username or -100… id")
+    cats.add_argument("categories", nargs="+", metavar="C")
+    cats.set_defaults(func=cmd_channels_categories)

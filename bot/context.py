@@ -15,7 +15,8 @@ from telegram import Bot
 from telegram.constants import ChatMemberStatus
 from telegram.ext import CallbackContext
 
-from bot.compose.compose import CategoryCache
+from bot.compose.compose import CategoryCache, Composer
+from bot.ingest.fetch import Fetcher
 from bot.settings import Settings
 
 BOT_DATA_KEY: Final = "nashra"
@@ -49,6 +50,10 @@ class BotContext:
     sessions: async_sessionmaker[AsyncSession]
     categories: CategoryCache
     admins: AdminCache = field(default_factory=AdminCache)
+    # The process's fetcher and composer (`nashra run` passes the runtime's), for the admins'
+    # source previews; without them a preview opens a fetcher of its own.
+    fetcher: Fetcher | None = None
+    composer: Composer | None = None
 
 
 def bot_context(context: CallbackContext[Any, Any, Any, Any]) -> BotContext:

@@ -3,12 +3,18 @@ are blotted out wherever they appear."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import Final
 
 from bot.settings import Settings
 
 REDACTED = "[token]"
+# Ids an event may carry (`extra={"source_id": …}`) that JSON lines show as fields.
+CONTEXT_FIELDS: Final = ("source_id", "chat_id", "delivery_id", "update_id")
+TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def secret_parts(secret: str) -> list[str]:
@@ -39,9 +45,32 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the event's
+    ids (source_id, chat_id …) when it has them, and the traceback as `exception`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    json_lines = settings.log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
     secrets = [settings.telegram_bot_token, settings.llm_api_key, settings.webhook_secret]
     handler.addFilter(SecretFilter([s.get_secret_value() for s in secrets if s is not None]))
     root = logging.getLogger()

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
 
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    # Health and metrics (/healthz, /metrics; 0: only with a webhook, on its server)
+    health_listen: str = "127.0.0.1"
+    health_port: Annotated[int, Field(ge=0, le=65535)] = 0
 
     # Polling schedule
     poll_tick_seconds: PositiveFloat = 30.0

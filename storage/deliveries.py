@@ -57,6 +57,12 @@ async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: dat
     """
     if not article_ids:
         return 0
+    had = _deliveries.alias("had")
+    story_delivered = (
+        select(literal(1))
+        .where(had.c.chat_id == Subscription.chat_id, had.c.story_id == Article.story_id)
+        .exists()
+    )
     chosen = (
         select(
             Article.id,
@@ -74,6 +80,7 @@ async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: dat
             Article.status == ArticleStatus.READY,
             Article.story_id.is_not(None),
             Chat.active.is_(True),
+            ~story_delivered,  # the unique constraint holds anyway; this skips the work
         )
         .order_by(Article.id, Subscription.chat_id)
     )

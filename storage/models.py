@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -276,6 +277,16 @@ class DailyCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RateBudget(Base):
+    """A rate limit shared by every worker: the time (epoch seconds) from which the next
+    slot is free. A worker reserves n slots by moving it n intervals on."""
+
+    __tablename__ = "rate_budgets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class Admin(Base):

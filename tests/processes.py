@@ -24,14 +24,19 @@ def run_environment(database_url: str, api_base_url: str, **env: str) -> dict[st
     }
 
 
-async def start_run(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    """`nashra run` started with `env`, its log (stderr) written to `log`."""
+async def start_run(
+    env: dict[str, str], log: Path, role: str | None = None
+) -> asyncio.subprocess.Process:
+    """`nashra run` (`--role role` when given) started with `env`, its log (stderr) written
+    to `log`."""
+    roles = [] if role is None else ["--role", role]
     with log.open("wb") as stderr:
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot.cli",
             "run",
+            *roles,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=stderr,

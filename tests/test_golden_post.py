@@ -16,6 +16,7 @@ from bot.compose.sentences import split_sentences
 from bot.ingest.fetch import Fetcher
 from bot.ingest.poller import Poller
 from bot.ingest.sourcelist import SourceSpec
+from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings
 from storage import sources as source_store
@@ -52,7 +53,7 @@ async def test_the_sample_article_becomes_the_sample_post(database: Database) ->
         server.add("/feed", feed)
         async with database.sessions.begin() as session:
             source = await add_source(
-                session, SourceSpec(url=server.url("/feed"), name="enabbaladi.net")
+                session, SourceSpec(url=server.url("/feed"), name="enabbaladi.net"), actor=CLI
             )
             await source_store.make_all_due(session, now=FETCHED)
         [outcome] = await Poller(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.ingest.fetch import Fetcher
 from bot.ingest.poller import Poller, PollStatus
 from bot.ingest.sourcelist import SourceSpec
+from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings
 from storage.models import Article, ArticleStatus, DeliveryState, Source
@@ -89,7 +90,7 @@ async def make_poller(database: Database, clock: Clock) -> AsyncIterator[PollerF
 
 async def add(database: Database, url: str, **fields: object) -> int:
     async with database.sessions.begin() as session:
-        source = await add_source(session, SourceSpec(url=url, **fields))  # type: ignore[arg-type]
+        source = await add_source(session, SourceSpec(url=url, **fields), actor=CLI)  # type: ignore[arg-type]
         return source.id
 
 

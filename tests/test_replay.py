@@ -13,6 +13,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.normalize import canonical_url
 from bot.ingest.poller import Poller
 from bot.ingest.sourcelist import SourceSpec
+from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings
 from storage.models import Article, ArticleStatus
@@ -63,7 +64,7 @@ async def test_replaying_snapshots_yields_exactly_the_new_items(
     async with FeedServer() as server, Fetcher(settings) as fetcher:
         server.add(f"/{name}", steps[0].read_bytes())
         async with database.sessions.begin() as session:
-            source = await add_source(session, SourceSpec(url=server.url(f"/{name}")))
+            source = await add_source(session, SourceSpec(url=server.url(f"/{name}")), actor=CLI)
         poller = Poller(settings, database.sessions, fetcher, clock=clock)
         [first] = await poller.poll_due()
         assert first.new == 0

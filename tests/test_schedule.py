@@ -10,6 +10,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.poller import Poller
 from bot.ingest.schedule import PollLoop
 from bot.ingest.sourcelist import SourceSpec
+from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings
 from storage.models import Article, Source
@@ -36,7 +37,7 @@ async def test_a_slow_source_does_not_delay_the_others(database: Database) -> No
     async with FeedServer() as server, Fetcher(settings) as fetcher:
         server.add_drip("/slow.xml", rss([Item("slow", link="https://e.com/s")]), interval=0.5)
         async with database.sessions.begin() as session:
-            slow = await add_source(session, SourceSpec(url=server.url("/slow.xml")))
+            slow = await add_source(session, SourceSpec(url=server.url("/slow.xml")), actor=CLI)
         loop = PollLoop(settings, Poller(settings, database.sessions, fetcher))
         loop.start()
         try:
@@ -44,7 +45,7 @@ async def test_a_slow_source_does_not_delay_the_others(database: Database) -> No
             assert loop.in_flight == 1
             server.add("/fast.xml", rss([Item("fast", link="https://e.com/f")]))
             async with database.sessions.begin() as session:
-                fast = await add_source(session, SourceSpec(url=server.url("/fast.xml")))
+                fast = await add_source(session, SourceSpec(url=server.url("/fast.xml")), actor=CLI)
             for _ in range(50):
                 if await count_articles(database, fast.id):
                     break
@@ -61,7 +62,7 @@ async def test_the_schedule_survives_a_restart(database: Database) -> None:
     async with FeedServer() as server:
         server.add("/a.xml", rss([Item("a", link="https://e.com/a")]))
         async with database.sessions.begin() as session:
-            await add_source(session, SourceSpec(url=server.url("/a.xml")))
+            await add_source(session, SourceSpec(url=server.url("/a.xml")), actor=CLI)
         async with Fetcher(settings) as fetcher:
             assert len(await Poller(settings, database.sessions, fetcher).poll_due()) == 1
         async with Fetcher(settings) as fetcher:  # a new process would start like this

@@ -398,3 +398,23 @@ async def test_a_digest_too_long_for_one_message_goes_in_several(
         count = int(digest.plain_text.split("(")[1].split(")")[0])
         assert count == len(digest.plain_text.split("\n")) - 2
     assert {d.state for d in await seed.deliveries()} == {DeliveryState.DIGESTED}
+
+
+async def test_two_senders_share_one_overall_limit_and_send_each_post_once(
+    seed: Seeder, tg: FakeTelegram, database: Database
+) -> None:
+    for i in range(80):
+        await seed.chat(4000 + i)
+    await seed.article("خبر")
+    tg.limits(overall_per_s=40)
+    settings = settings_for(database, tg, send_per_second=40.0, send_max_in_flight=20)
+    async with open_bot_api(settings) as api:
+        senders = [
+            Sender(settings, database.sessions, ApiTransport(api), owner=f"worker-{n}")
+            for n in (1, 2)
+        ]
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(s.run_until_idle() for s in senders))
+    assert tg.throttled_total == 0
+    assert sorted(m.chat_id for m in tg.sent_messages()) == [4000 + i for i in range(80)]
+    assert all(s.counts["sent"] > 0 for s in senders)  # both took a share

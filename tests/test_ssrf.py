@@ -23,6 +23,7 @@ from bot.ingest.fetch import Fetcher, FetchError, FetchErrorKind, make_connector
 from bot.ingest.poller import Poller, PollStatus
 from bot.ingest.sourcelist import SourceSpec
 from bot.ingest.ssrf import AddressGuard, BlockedAddressError, GuardedConnector, refusal
+from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings, SettingsError, load_settings
 from storage.models import Source
@@ -443,8 +444,10 @@ async def test_the_poller_records_a_refusal_as_the_sources_last_error(
     now = datetime.now(UTC) + timedelta(seconds=1)
     server.add_redirect("/r", "http://10.0.0.5/feed.xml")
     async with database.sessions.begin() as session:
-        literal = await add_source(session, SourceSpec(url=f"http://127.0.0.2:{server.port}/f"))
-        redirected = await add_source(session, SourceSpec(url=server.url("/r")))
+        literal = await add_source(
+            session, SourceSpec(url=f"http://127.0.0.2:{server.port}/f"), actor=CLI
+        )
+        redirected = await add_source(session, SourceSpec(url=server.url("/r")), actor=CLI)
         ids = (literal.id, redirected.id)
     settings = Settings(_env_file=None, database_url=database.url, fetch_allow_networks="127.0.0.1")
 
@@ -476,7 +479,7 @@ async def test_an_article_page_on_a_refused_address_keeps_the_feed_text(
     )
     server.add("/f", rss([item]))
     async with database.sessions.begin() as session:
-        source_id = (await add_source(session, SourceSpec(url=server.url("/f")))).id
+        source_id = (await add_source(session, SourceSpec(url=server.url("/f")), actor=CLI)).id
     settings = Settings(
         _env_file=None,
         database_url=database.url,

@@ -2,7 +2,9 @@
 
 The overall limit is a pacer: each send takes the next free slot `1/rate` after the last
 one, so sends never bunch above the rate, and a pause (a bot-wide 429) moves every later
-slot. Per-chat limits are spacing between sends to a chat, kept in the database
+slot. With several senders the rate is shared: each reserves a window of slots for the sends
+it claimed from a budget in the database (`storage/budgets.py`) and paces them inside it.
+Per-chat limits are spacing between sends to a chat, kept in the database
 (`chats.next_send_at`) so every sender honours them.
 """
 
@@ -24,7 +26,13 @@ BOT_WIDE_WINDOW_SECONDS: Final = 1.0
 
 
 class Pacer:
-    """At most `rate` acquisitions per second, evenly spaced."""
+    """At most `rate` acquisitions per second, evenly spaced.
+
+    Slots granted from a shared budget (`grant`) are used first, in order, each no earlier
+    than its time; without grants the pacer spaces slots on its own. Either way two slots
+    are never closer than `1/rate`, and a slot's time that has long passed is dropped rather
+    than used at once (which would bunch sends).
+    """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         if rate <= 0:
@@ -32,6 +40,7 @@ class Pacer:
         self._interval = 1.0 / rate
         self._clock = clock
         self._next = 0.0
+        self._granted: deque[float] = deque()
         self._pauses = 0
         self._paused_until = 0.0
 
@@ -39,10 +48,18 @@ class Pacer:
     def rate(self) -> float:
         return 1.0 / self._interval
 
+    def grant(self, start: float, count: int) -> None:
+        """`count` slots from `start` (seconds from now), `1/rate` apart."""
+        at = self._clock() + start
+        self._granted.extend(at + i * self._interval for i in range(count))
+
     def reserve(self) -> float:
         """Take the next slot; returns the seconds to wait until it."""
         now = self._clock()
-        slot = max(self._next, now)
+        while self._granted and self._granted[0] < now - self._interval:
+            self._granted.popleft()
+        base = self._granted.popleft() if self._granted else now
+        slot = max(base, now, self._next)
         self._next = slot + self._interval
         return slot - now
 
@@ -68,6 +85,14 @@ def chat_spacing(settings: Settings, kind: ChatKind) -> timedelta:
     if kind is ChatKind.PRIVATE:
         return timedelta(seconds=1.0 / settings.send_private_per_second)
     return timedelta(seconds=60.0 / settings.send_group_per_minute)
+
+
+def budget_name(settings: Settings) -> str:
+    """The shared budget of the bot's token (its numeric id), so that two bots sharing one
+    database keep their own limits."""
+    token = settings.telegram_bot_token
+    bot_id = token.get_secret_value().split(":", 1)[0] if token is not None else ""
+    return f"telegram:{bot_id}" if bot_id else "telegram"
 
 
 def overall_rate(settings: Settings) -> float:

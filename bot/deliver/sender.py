@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.compose.compose import CategoryCache
 from bot.compose.render import RenderedDigest, render_digest
-from bot.deliver.limits import FloodWatch, Pacer, chat_spacing, overall_rate
+from bot.deliver.limits import FloodWatch, Pacer, budget_name, chat_spacing, overall_rate
 from bot.deliver.posts import BookedPost, PostBook
 from bot.deliver.quiet import quiet_until
 from bot.deliver.send import SendFailed, Sent, Transport, send_digest, send_post
@@ -31,6 +32,7 @@ from bot.deliver.verdicts import Judgement, Verdict
 from bot.i18n import choose_language, t
 from bot.leases import worker_id
 from bot.settings import Settings
+from storage import budgets as budget_store
 from storage import counters as counter_store
 from storage import deliveries as delivery_store
 from storage.deliveries import Claim, Outcome
@@ -64,6 +66,9 @@ class Sender:
         self._clock = clock
         self._lease = timedelta(seconds=settings.send_lease_seconds)
         self._pacer = Pacer(overall_rate(settings))
+        self._budget = budget_name(settings)
+        self._budget_ready = False
+        self._hold_until: float | None = None  # a bot-wide pause to share with other senders
         self._flood = FloodWatch()
         self._book = PostBook(settings, sessions, categories or CategoryCache(sessions))
         self.counts: Counter[str] = Counter()
@@ -133,22 +138,32 @@ class Sender:
         batch, counts = self._take_results()
         recorded = sum(len(o.delivery_ids) for o in batch)
         free = self._settings.send_max_in_flight - self._in_flight + recorded
-        if not batch and not counts and free < self._claim_at:
+        hold_until, self._hold_until = self._hold_until, None
+        if not batch and not counts and hold_until is None and free < self._claim_at:
             return 0
         now = self._clock()
+        window: float | None = None
         try:
             async with self._sessions.begin() as session:
                 if batch or counts:
                     await delivery_store.record(session, batch)
                     await counter_store.add_counts(session, now.date(), counts)
+                if hold_until is not None:
+                    await budget_store.hold(session, self._budget, until=hold_until)
                 claims = await self._claim(session, now, free) if free >= self._claim_at else []
+                if claims:
+                    window = await self._reserve(session, len(claims))
         except BaseException:
             self._results = batch + self._results
             self._unsaved.update(counts)
+            if hold_until is not None:
+                self._hold_until = max(hold_until, self._hold_until or 0.0)
             raise
         self._in_flight -= recorded
         if not claims:
             return 0
+        if window is not None:
+            self._pacer.grant(window - time.time(), len(claims))
         posts = await self._book.get(d.article_id for c in claims for d in c.deliveries)
         count = 0
         for claim in claims:
@@ -174,6 +189,14 @@ class Sender:
             digest_threshold=self._settings.digest_threshold,
             digest_max=self._settings.digest_max_items,
         )
+
+    async def _reserve(self, session: AsyncSession, messages: int) -> float:
+        """A window of the bot's shared rate budget for `messages` sends; when it starts."""
+        if not self._budget_ready:
+            await budget_store.ensure_budget(session, self._budget)
+            self._budget_ready = True
+        span = messages / self._pacer.rate
+        return await budget_store.reserve(session, self._budget, now=time.time(), span=span)
 
     def _take_results(self) -> tuple[list[Outcome], Counter[str]]:
         """The answers not yet recorded, and the counts when they are due to be written."""
@@ -242,7 +265,11 @@ class Sender:
             )
             raise
         except Exception as exc:
-            log.exception("delivery to chat %s failed", claim.chat.telegram_id)
+            log.exception(
+                "delivery to chat %s failed",
+                claim.chat.telegram_id,
+                extra={"chat_id": claim.chat.telegram_id},
+            )
             outcome = self._retry_or_fail(claim, f"{type(exc).__name__}: {exc}")
         self._results.append(outcome)
         self._answered.set()
@@ -304,16 +331,24 @@ class Sender:
         plain = False
         for _ in range(2):
             await self._send_slot()
+            started = time.perf_counter()
             try:
                 sent = await self._send(claim, posts, plain=plain)
             except SendFailed as failure:
+                metrics.SEND_SECONDS.observe(time.perf_counter() - started)
                 judgement = failure.judgement
                 if judgement.verdict is Verdict.BAD_MARKUP and not plain:
                     self._count("plain_fallback")
                     plain = True
                     continue
                 return self._judged(claim, judgement)
-            return self._sent(claim, sent)
+            metrics.SEND_SECONDS.observe(time.perf_counter() - started)
+            outcome = self._sent(claim, sent)
+            for delivery in claim.deliveries:
+                fetched = posts[delivery.article_id].content.fetched_at
+                waited = (outcome.sent_at or now) - fetched
+                metrics.FETCH_TO_SEND_SECONDS.observe(waited.total_seconds())
+            return outcome
         raise AssertionError("unreachable")
 
     async def _send_slot(self) -> None:
@@ -365,6 +400,7 @@ class Sender:
             if self._flood.bot_wide(chat.id):
                 log.warning("bot-wide flood limit: every send waits %.0f s", wait)
                 self._pacer.pause(wait)
+                self._hold_until = max(self._hold_until or 0.0, time.time() + wait)
             later = now + timedelta(seconds=wait)
             return Outcome(
                 claim.ids,
@@ -376,7 +412,12 @@ class Sender:
             )
         if verdict is Verdict.MIGRATED:
             self._count("migrated")
-            log.info("chat %s moved to %s", chat.telegram_id, judgement.new_chat_id)
+            log.info(
+                "chat %s moved to %s",
+                chat.telegram_id,
+                judgement.new_chat_id,
+                extra={"chat_id": chat.telegram_id},
+            )
             return Outcome(
                 claim.ids,
                 chat.id,
@@ -387,7 +428,12 @@ class Sender:
             )
         if verdict is Verdict.CHAT_GONE:
             self._count("chat_gone")
-            log.info("chat %s is gone: %s", chat.telegram_id, judgement.reason)
+            log.info(
+                "chat %s is gone: %s",
+                chat.telegram_id,
+                judgement.reason,
+                extra={"chat_id": chat.telegram_id},
+            )
             return Outcome(
                 claim.ids,
                 chat.id,
@@ -398,7 +444,12 @@ class Sender:
         if verdict is Verdict.TRANSIENT:
             return self._retry_or_fail(claim, judgement.reason)
         self._count("failed", len(claim.deliveries))
-        log.warning("delivery to chat %s failed: %s", chat.telegram_id, judgement.reason)
+        log.warning(
+            "delivery to chat %s failed: %s",
+            chat.telegram_id,
+            judgement.reason,
+            extra={"chat_id": chat.telegram_id},
+        )
         return Outcome(claim.ids, chat.id, DeliveryState.FAILED, error=judgement.reason)
 
     def _retry_or_fail(self, claim: Claim, reason: str) -> Outcome:
@@ -410,6 +461,7 @@ class Sender:
                 claim.chat.telegram_id,
                 attempts,
                 reason,
+                extra={"chat_id": claim.chat.telegram_id},
             )
             return Outcome(claim.ids, claim.chat.id, DeliveryState.FAILED, error=reason)
         self._count("retried")
@@ -429,6 +481,9 @@ class Sender:
     def _count(self, name: str, n: int = 1) -> None:
         self.counts[name] += n
         self._unsaved[name] += n
+        metrics.DELIVERIES.labels(outcome=name).inc(n)
+        if name == "http_429":
+            metrics.TELEGRAM_429.inc(n)
 
     # -- recording --
 

@@ -36,7 +36,10 @@ async def assign_stories(
     story. Articles stored as already seen are never delivered, so they are not matched;
     they still start stories that later articles can join.
 
-    Call it in the transaction that stores the articles: it holds the story lock until then.
+    Call it in a transaction of its own, committed before the articles are stored: it holds
+    the story lock until then, so that two sources stored at once still meet, and the lock
+    is not held while articles and deliveries are written. A crash in between leaves stories
+    without articles: harmless, and the articles join them when the source is polled again.
     """
     await lock_story_matching(session)
     tokens = [story_tokens(a.title, a.text[:LEAD_CHARS], a.language) for a in articles]

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.compose.compose import CategoryCache, CategorySet, Composer
 from bot.ingest.candidates import Candidate, build_article, keyed_entries
 from bot.ingest.dedupe import assign_stories
@@ -110,6 +111,7 @@ class Poller:
             log.exception("poll of source %s failed", job.id, extra={"source_id": job.id})
             outcome = await self._fail(job, "internal", f"{type(exc).__name__}: {exc}")
         seconds = time.perf_counter() - started
+        metrics.POLLS.labels(status=outcome.status.value).inc()
         return _with_seconds(outcome, seconds)
 
     async def _poll(self, job: SourceJob) -> PollOutcome:
@@ -169,8 +171,12 @@ class Poller:
             composed = await self._compose(job, new_ones, categories, now)
             by_key = {a.guid_key: a for a in composed}
             articles = [by_key.get(a.guid_key, a) for a in articles]
+        # Stories first, in a short transaction of their own: it holds the lock that makes
+        # concurrent pollers meet each other's stories, so it is released before the rest.
+        if articles:
+            articles = await self._assign_stories(job, articles, now)
         async with self._writer.transaction() as session:
-            stored = await self._insert(session, job, articles, now)
+            stored = await article_store.insert_articles(session, job.id, articles)
             new = sum(
                 1 for a in articles if a.guid_key in stored and a.status is not ArticleStatus.SEEN
             )
@@ -194,6 +200,10 @@ class Poller:
             )
         if queued and self._on_queued is not None:
             self._on_queued()
+        for article in articles:
+            if article.guid_key in stored and article.status is not ArticleStatus.SEEN:
+                category = categories.slug_of(article.category_id) or "none"
+                metrics.ARTICLES.labels(source=str(job.id), category=category).inc()
         backfilled = len(stored) - new
         status = (
             PollStatus.NEW if new else PollStatus.BACKFILL if backfilled else PollStatus.UNCHANGED
@@ -268,23 +278,24 @@ class Poller:
             for article, words in zip(completed, written, strict=True)
         ]
 
-    async def _insert(
-        self, session: AsyncSession, job: SourceJob, articles: list[NewArticle], now: datetime
-    ) -> dict[str, int]:
-        with_stories = await assign_stories(
-            session,
-            job.id,
-            articles,
-            now=now,
-            window=timedelta(hours=self._settings.story_window_hours),
-            threshold=self._settings.story_similarity,
-        )
-        return await article_store.insert_articles(session, job.id, with_stories)
+    async def _assign_stories(
+        self, job: SourceJob, articles: list[NewArticle], now: datetime
+    ) -> list[NewArticle]:
+        async with self._writer.transaction() as session:
+            return await assign_stories(
+                session,
+                job.id,
+                articles,
+                now=now,
+                window=timedelta(hours=self._settings.story_window_hours),
+                threshold=self._settings.story_similarity,
+            )
 
     async def _fail(
         self, job: SourceJob, kind: str, message: str, retry_after: float | None = None
     ) -> PollOutcome:
         now = self._clock()
+        metrics.FETCH_ERRORS.labels(kind=kind).inc()
         delay = self._backoff(job, retry_after)
         next_poll_at = now + timedelta(seconds=delay)
         log.warning(

@@ -27,6 +27,11 @@ class PollLoop:
         self._ticking = asyncio.Lock()
 
     @property
+    def alive(self) -> bool:
+        """Whether the scheduler is running (for /healthz)."""
+        return bool(self._scheduler.running)
+
+    @property
     def in_flight(self) -> int:
         return len(self._tasks)
 

@@ -1,24 +1,68 @@
-"""Managing sources: what the CLI and (later) the admins' Telegram commands both call."""
+"""Managing sources: what the CLI and the admins' Telegram commands both call.
+
+Every function that changes a source takes the `Actor` and records the action (who, what,
+before and after) in the caller's transaction, so a rolled-back change leaves no record.
+
+Deleting a source deletes its articles (ON DELETE CASCADE) and with them every delivery of
+those articles: posts still pending in the outbox are dropped, not sent, and the record of
+the ones sent goes too. The stories stay (their `source_id` becomes NULL), so other sources'
+articles of a story keep their place. The number of articles and pending deliveries dropped
+is part of the action's record.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.compose.compose import CategorySet, Composer
+from bot.compose.post import post_content
+from bot.compose.render import RenderedPost, render_post, site_name
+from bot.ingest.candidates import build_article, keyed_entries
+from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchErrorKind
+from bot.ingest.fulltext import complete_teasers
 from bot.ingest.normalize import canonical_url
-from bot.ingest.sourcelist import SourceSpec
+from bot.ingest.parse import FeedParseError, parse_feed
+from bot.ingest.poller import categorized
+from bot.ingest.sourcelist import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, SourceSpec
+from bot.ingest.sourcelist import parse_interval as parse_duration
+from bot.services.audit import Actor, Snapshot, record
 from bot.services.errors import ServiceError
+from bot.settings import Settings
 from storage import categories as category_store
 from storage import sources as source_store
-from storage.models import Source
+from storage.models import Article, ArticleStatus, Delivery, DeliveryState, Source
+from storage.types import utcnow
+
+PREVIEW_ENTRIES = 10  # the newest of the feed's first entries is previewed
 
 
 class SourceError(ServiceError):
-    """A source cannot be added or changed as asked; the message says why."""
+    """A source cannot be added or changed as asked; the message says why. `code` (with
+    `values`) names the refusal for a translated message, when it is one of the known ones."""
+
+    def __init__(self, message: str, code: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
+
+
+class PreviewProblem(SourceError):
+    """The URL gives no post to preview. `reason` is one of: blocked, http_status, timeout,
+    fetch, not_feed, empty; `status` is the HTTP status for http_status."""
+
+    def __init__(self, reason: str, message: str, *, status: int | None = None) -> None:
+        if reason == "http_status":
+            super().__init__(message, reason, status=status or 0)
+        else:
+            super().__init__(message, reason)
+        self.reason = reason
+        self.status = status
 
 
 @dataclass(slots=True)
@@ -42,12 +86,26 @@ class SourceState:
     new_today: int
     failures: int
     last_error: str | None
+    paused: bool = False
+    interval_seconds: int | None = None
+    language: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePreview:
+    """The post the newest entry of a feed would give, and the feed's own title."""
+
+    url: str  # after redirects
+    kind: str
+    title: str
+    post: RenderedPost
 
 
 def _clean_url(url: str) -> str:
     cleaned = canonical_url(url.strip())
     if cleaned is None:
-        raise SourceError(f"not an http(s) URL: {url!r}")
+        raise SourceError(f"not an http(s) URL: {url!r}", "bad_url", url=url)
     return cleaned
 
 
@@ -57,7 +115,12 @@ async def _category_id(session: AsyncSession, name: str | None) -> int | None:
     category = await category_store.find_category(session, name)
     if category is None:
         valid = ", ".join(c.slug for c in await category_store.list_categories(session))
-        raise SourceError(f"unknown category {name!r}; valid: {valid}")
+        raise SourceError(
+            f"unknown category {name!r}; valid: {valid}",
+            "unknown_category",
+            category=name,
+            valid=valid,
+        )
     return category.id
 
 
@@ -70,23 +133,142 @@ def _values(spec: SourceSpec, category_id: int | None) -> dict[str, object]:
     }
 
 
-async def add_source(session: AsyncSession, spec: SourceSpec) -> Source:
+def snapshot(source: Source) -> Snapshot:
+    """What an admin may change of a source, for the audit trail."""
+    return {
+        "id": source.id,
+        "url": source.url,
+        "name": source.name,
+        "language": source.language,
+        "category_id": source.category_id,
+        "interval_seconds": source.interval_seconds,
+        "paused": source.paused,
+    }
+
+
+def _target(source: Source) -> str:
+    return f"source {source.id}"
+
+
+async def get_source(session: AsyncSession, source_id: int) -> Source:
+    source = await source_store.get_source(session, source_id)
+    if source is None:
+        raise SourceError(f"no source with id {source_id}", "not_found", id=source_id)
+    return source
+
+
+async def check_new(session: AsyncSession, spec: SourceSpec) -> tuple[str, int | None]:
+    """The clean URL and category id of a source that may be added; SourceError otherwise."""
     url = _clean_url(spec.url)
     if await source_store.get_source_by_url(session, url) is not None:
-        raise SourceError(f"already a source: {url}")
-    source = Source(url=url, **_values(spec, await _category_id(session, spec.category)))
+        raise SourceError(f"already a source: {url}", "duplicate", url=url)
+    return url, await _category_id(session, spec.category)
+
+
+async def add_source(session: AsyncSession, spec: SourceSpec, *, actor: Actor) -> Source:
+    url, category_id = await check_new(session, spec)
+    source = Source(url=url, **_values(spec, category_id))
     session.add(source)
     await session.flush()
+    await record(session, actor, "source.add", _target(source), after=snapshot(source))
+    return source
+
+
+async def pause_source(session: AsyncSession, source_id: int, *, actor: Actor) -> Source:
+    source = await get_source(session, source_id)
+    if source.paused:
+        raise SourceError(f"source {source_id} is already paused", "already_paused", id=source_id)
+    before = snapshot(source)
+    source.paused = True
+    await session.flush()
+    await record(
+        session, actor, "source.pause", _target(source), before=before, after=snapshot(source)
+    )
+    return source
+
+
+async def resume_source(
+    session: AsyncSession, source_id: int, *, actor: Actor, now: datetime | None = None
+) -> Source:
+    """Unpause a source; it is due at once."""
+    source = await get_source(session, source_id)
+    if not source.paused:
+        raise SourceError(f"source {source_id} is not paused", "not_paused", id=source_id)
+    before = snapshot(source)
+    source.paused = False
+    source.next_poll_at = now or utcnow()
+    await session.flush()
+    await record(
+        session, actor, "source.resume", _target(source), before=before, after=snapshot(source)
+    )
+    return source
+
+
+async def delete_source(session: AsyncSession, source_id: int, *, actor: Actor) -> Snapshot:
+    """Delete a source with its articles and their deliveries (pending ones are dropped).
+
+    The snapshot of what was deleted, with the numbers of articles and pending deliveries."""
+    source = await get_source(session, source_id)
+    before = snapshot(source)
+    articles = await session.scalar(
+        select(func.count()).select_from(Article).where(Article.source_id == source_id)
+    )
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .join(Article, Article.id == Delivery.article_id)
+        .where(Article.source_id == source_id, Delivery.state == DeliveryState.PENDING)
+    )
+    before["articles"] = int(articles or 0)
+    before["pending_deliveries"] = int(pending or 0)
+    session.expunge(source)
+    await session.execute(delete(Source).where(Source.id == source_id))
+    await record(session, actor, "source.delete", f"source {source_id}", before=before)
+    return before
+
+
+def parse_interval(text: str) -> int:
+    """Seconds of "15m", "1h", "900" …, within the limits a source list allows."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise SourceError(str(exc), "bad_interval", interval=text) from None
+    if seconds < MIN_INTERVAL_SECONDS:
+        raise SourceError(
+            f"interval {text!r} is below the minimum of {MIN_INTERVAL_SECONDS} s",
+            "bad_interval",
+            interval=text,
+        )
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise SourceError(
+            f"interval {text!r} is above the maximum of 7 days", "bad_interval", interval=text
+        )
+    return seconds
+
+
+async def set_interval(
+    session: AsyncSession, source_id: int, interval: str, *, actor: Actor
+) -> Source:
+    seconds = parse_interval(interval)
+    source = await get_source(session, source_id)
+    before = snapshot(source)
+    source.interval_seconds = seconds
+    await session.flush()
+    await record(
+        session, actor, "source.interval", _target(source), before=before, after=snapshot(source)
+    )
     return source
 
 
 async def sync_sources(
-    session: AsyncSession, specs: Sequence[SourceSpec], *, prune: bool = False
+    session: AsyncSession, specs: Sequence[SourceSpec], *, actor: Actor, prune: bool = False
 ) -> SyncReport:
     """Make the stored sources match the list: add, update, and (with prune) delete."""
     report = SyncReport()
     existing = {s.url: s for s in await source_store.list_sources(session)}
     wanted: set[str] = set()
+    before: Snapshot = {}
+    after: Snapshot = {}
     for spec in specs:
         url = _clean_url(spec.url)
         wanted.add(url)
@@ -95,37 +277,52 @@ async def sync_sources(
         if source is None:
             session.add(Source(url=url, **values))
             report.added.append(url)
+            after[url] = values
         elif any(getattr(source, key) != value for key, value in values.items()):
+            before[url] = {key: getattr(source, key) for key in values}
             for key, value in values.items():
                 setattr(source, key, value)
             report.updated.append(url)
+            after[url] = values
         else:
             report.unchanged.append(url)
     for url, source in existing.items():
         if url in wanted:
             continue
         if prune:
+            before[url] = snapshot(source)
             await session.execute(delete(Source).where(Source.id == source.id))
             report.removed.append(url)
         else:
             report.absent.append(url)
     await session.flush()
+    if before or after:
+        await record(session, actor, "source.sync", None, before=before, after=after)
     return report
 
 
-async def import_sources(session: AsyncSession, specs: Sequence[SourceSpec]) -> SyncReport:
-    """Add the listed sources that are not stored yet; stored ones are left as they are."""
+async def import_sources(
+    session: AsyncSession, specs: Sequence[SourceSpec], *, actor: Actor
+) -> SyncReport:
+    """Add the listed sources that are not stored yet; stored ones are left as they are.
+
+    An unknown category or a bad URL raises SourceError and nothing is added."""
     report = SyncReport()
     existing = {s.url for s in await source_store.list_sources(session)}
+    after: Snapshot = {}
     for spec in specs:
         url = _clean_url(spec.url)
         if url in existing:
             report.unchanged.append(url)
             continue
-        session.add(Source(url=url, **_values(spec, await _category_id(session, spec.category))))
+        values = _values(spec, await _category_id(session, spec.category))
+        session.add(Source(url=url, **values))
         existing.add(url)
         report.added.append(url)
+        after[url] = values
     await session.flush()
+    if after:
+        await record(session, actor, "source.import", None, after=after)
     return report
 
 
@@ -146,24 +343,40 @@ async def source_states(session: AsyncSession, *, now: datetime | None = None) -
     now = now or datetime.now(UTC)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     counts = await source_store.article_counts(session, since=midnight)
-    states = []
-    for s in await source_store.list_sources(session):
-        total, today = counts.get(s.id, (0, 0))
-        states.append(
-            SourceState(
-                id=s.id,
-                url=s.url,
-                name=s.name or s.title or "",
-                state=_state(s),
-                last_poll=s.last_polled_at,
-                next_poll=s.next_poll_at,
-                articles=total,
-                new_today=today,
-                failures=s.failures,
-                last_error=s.last_error if s.failures else None,
-            )
-        )
-    return states
+    return [
+        _source_state(s, counts.get(s.id, (0, 0))) for s in await source_store.list_sources(session)
+    ]
+
+
+async def source_state(
+    session: AsyncSession, source_id: int, *, now: datetime | None = None
+) -> SourceState:
+    """One source's state; SourceError when there is no such source."""
+    source = await get_source(session, source_id)
+    now = now or datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = await source_store.article_counts(session, since=midnight)
+    return _source_state(source, counts.get(source.id, (0, 0)))
+
+
+def _source_state(s: Source, counts: tuple[int, int]) -> SourceState:
+    total, today = counts
+    return SourceState(
+        id=s.id,
+        url=s.url,
+        name=s.name or s.title or "",
+        state=_state(s),
+        last_poll=s.last_polled_at,
+        next_poll=s.next_poll_at,
+        articles=total,
+        new_today=today,
+        failures=s.failures,
+        last_error=s.last_error if s.failures else None,
+        paused=s.paused,
+        interval_seconds=s.interval_seconds,
+        language=s.language,
+        category=s.category.slug if s.category else None,
+    )
 
 
 def _state(source: Source) -> str:
@@ -172,3 +385,71 @@ def _state(source: Source) -> str:
     if source.failures:
         return "failing"
     return "ok" if source.last_polled_at else "new"
+
+
+async def preview_source(
+    spec: SourceSpec,
+    *,
+    category_id: int | None,
+    settings: Settings,
+    fetcher: Fetcher,
+    composer: Composer,
+    categories: CategorySet,
+) -> SourcePreview:
+    """Fetch and parse the feed once; the post its newest entry would give. Nothing is saved.
+
+    Raises PreviewProblem saying why there is nothing to preview."""
+    url = _clean_url(spec.url)
+    try:
+        result = await fetcher.fetch(url, accept=FEED_ACCEPT)
+    except FetchError as exc:
+        raise _fetch_problem(exc) from None
+    if not result.body:
+        raise PreviewProblem("not_feed", f"{result.url} answered with nothing")
+    try:
+        feed = await asyncio.to_thread(
+            parse_feed, result.body, url=result.url, content_type=result.content_type
+        )
+    except FeedParseError as exc:
+        raise PreviewProblem("not_feed", f"{result.url} is not a feed: {exc}") from None
+    now = utcnow()
+    articles = [
+        build_article(
+            candidate,
+            base_url=result.url,
+            language_hint=spec.language or feed.language,
+            fetched_at=now,
+            status=ArticleStatus.NEW,
+            max_chars=settings.max_article_chars,
+        )
+        for candidate in keyed_entries(feed, base_url=result.url, limit=PREVIEW_ENTRIES)
+    ]
+    if not articles:
+        raise PreviewProblem("empty", f"the feed at {result.url} has no entries")
+    newest = max(enumerate(articles), key=lambda pair: (pair[1].published_at, -pair[0]))[1]
+    [article] = await complete_teasers(
+        fetcher,
+        [newest],
+        min_chars=settings.fulltext_min_chars,
+        max_chars=settings.max_article_chars,
+    )
+    article = categorized(article, categories, category_id)
+    words = await composer.write(article.title, article.text, article.language)
+    article = replace(article, headline=words.headline, summary=words.summary)
+    content = post_content(
+        article,
+        site=site_name(article.url or result.url, spec.name),
+        categories=categories,
+        settings=settings,
+    )
+    return SourcePreview(result.url, feed.kind, feed.title, render_post(content, settings))
+
+
+def _fetch_problem(exc: FetchError) -> PreviewProblem:
+    if exc.kind is FetchErrorKind.BLOCKED or exc.kind is FetchErrorKind.INVALID_URL:
+        return PreviewProblem("blocked", exc.message)
+    if exc.kind is FetchErrorKind.HTTP_STATUS:
+        return PreviewProblem("http_status", exc.message, status=exc.status)
+    if exc.kind is FetchErrorKind.TIMEOUT:
+        return PreviewProblem("timeout", exc.message)
+    return PreviewProblem("fetch", exc.message)

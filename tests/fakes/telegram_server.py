@@ -476,6 +476,7 @@ class SentMessage:
     photo: str | UploadedFile | None = None
     edit_count: int = 0
     deleted: bool = False
+    document: str | UploadedFile | None = None
 
 
 @dataclass(slots=True)
@@ -622,6 +623,7 @@ class FakeTelegram:
         self._callbacks: dict[str, bool] = {}
         self._next_callback = 4_242_000_000_000_000_001
         self._next_file = 1
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id: (file_path, content)
         self._failures: list[_Failure] = []
         self._delays: dict[tuple[str, int | str | None], float] = {}
         self._limits: _Limits | None = None
@@ -634,6 +636,8 @@ class FakeTelegram:
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
+            "getFile": self._get_file,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -656,6 +660,7 @@ class FakeTelegram:
 
     async def __aenter__(self) -> Self:
         self._web.add_route("*", "/bot{token}/{method}", self._handle)
+        self._web.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         await self._web.start()
         return self
 
@@ -796,6 +801,38 @@ class FakeTelegram:
             message["entities"] = entities
         if reply_to_message_id is not None:
             message["reply_to_message"] = self._messages[(chat_id, reply_to_message_id)]
+        return self._push({"message": message})
+
+    def add_file(
+        self, content: bytes, file_name: str, mime_type: str = "application/octet-stream"
+    ) -> Json:
+        """A file users can send (a Document object): getFile and the file URL serve it."""
+        number = self._next_file
+        self._next_file += 1
+        file_id = f"BQACAgIAAxkBAAI{number:08d}"
+        self._files[file_id] = (f"documents/file_{number}", content)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{number:08d}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+
+    def inject_document(
+        self,
+        chat_id: int,
+        user_id: int,
+        content: bytes,
+        file_name: str,
+        mime_type: str = "application/octet-stream",
+        *,
+        caption: str | None = None,
+    ) -> Json:
+        """A user sending a file (see `add_file`); the update."""
+        chat = self._chat_for_injection(chat_id, user_id)
+        document = self.add_file(content, file_name, mime_type)
+        message = self._new_message(chat, self._user(user_id), document=document, caption=caption)
         return self._push({"message": message})
 
     def inject_channel_post(self, chat_id: int, text: str) -> Json:
@@ -1411,6 +1448,64 @@ class FakeTelegram:
             message["sender_chat"] = chat.json()
         self._record_sent("sendPhoto", chat, message, params, str(caption), plain, entities, photo)
         return message
+
+    async def _send_document(self, params: Json) -> Json:
+        chat = self._writable_chat(params)
+        document = params.get("document")
+        if document is None or document == "":
+            raise _bad("there is no document in the request")
+        if isinstance(document, UploadedFile) and not document.data:
+            raise _bad("file must be non-empty")
+        if not isinstance(document, UploadedFile | str):
+            raise _bad("wrong type of the web page content")
+        caption = params.get("caption") or ""
+        plain, entities = self._format(
+            str(caption),
+            params.get("parse_mode"),
+            params.get("caption_entities"),
+            limit=CAPTION_MAX,
+            too_long="message caption is too long",
+        )
+        if isinstance(document, UploadedFile):
+            described = self.add_file(
+                document.data, document.filename or "document", document.content_type
+            )
+        else:
+            described = {"file_id": document, "file_unique_id": f"AgAD{document[-8:]}"}
+        message = self._new_message(
+            chat,
+            self._sender(chat),
+            reply_to_message=self._replied(chat, params),
+            document=described,
+            caption=plain or None,
+            caption_entities=entities or None,
+            reply_markup=self._inline_only(self._markup(params)),
+        )
+        self._record_sent("sendDocument", chat, message, params, str(caption), plain, entities)
+        self._sent[-1].document = document
+        return message
+
+    async def _get_file(self, params: Json) -> Json:
+        file_id = params.get("file_id")
+        known = self._files.get(file_id) if isinstance(file_id, str) else None
+        if known is None:
+            raise _bad("invalid file_id")
+        path, content = known
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{str(file_id)[-8:]}",
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=404)
+        path = request.match_info["path"]
+        for known_path, content in self._files.values():
+            if known_path == path:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.Response(status=404)
 
     async def _edit_message_text(self, params: Json) -> Json:
         chat, message = self._stored_bot_message(params)
