@@ -114,7 +114,7 @@ async def cmd_categories_delete(settings: Settings, args: argparse.Namespace) ->
 
 async def cmd_stats(settings: Settings, _args: argparse.Namespace) -> int:
     async with open_database(settings) as (_engine, sessions), sessions() as session:
-        stats = await collect_stats(session, datetime.now(UTC), settings)
+        stats = await collect_stats(session, datetime.now(UTC))
     chats = [[kind, str(n)] for kind, n in stats.chats.items()]
     chats.append(["inactive", str(stats.inactive_chats)])
     print(format_table(["chats", "active"], chats))

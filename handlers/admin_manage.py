@@ -266,7 +266,7 @@ async def stats(update: Update, context: Context, actor: Actor) -> None:
     ctx = bot_context(context)
     categories = await ctx.categories.get()
     async with ctx.sessions() as session:
-        figures = await collect_stats(session, datetime.now(UTC), ctx.settings)
+        figures = await collect_stats(session, datetime.now(UTC))
     lines = [
         t_html(
             "admin_manage.stats.subscription",

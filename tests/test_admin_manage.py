@@ -12,7 +12,6 @@ from sqlalchemy import func, insert, select, update
 
 from bot.i18n import t
 from bot.services.stats import collect_stats
-from bot.settings import load_settings
 from handlers.admin import commands as admin_commands
 from handlers.readers import COMMANDS
 from storage.models import (
@@ -334,7 +333,7 @@ async def test_stats_figures(database: Database) -> None:
     await seed_stats(database)
     async with database.sessions() as session:
         deliveries = await session.scalar(select(func.count()).select_from(Delivery))
-        stats = await collect_stats(session, NOW, load_settings(database_url=database.url))
+        stats = await collect_stats(session, NOW)
     assert deliveries == 4  # politics ×2 (the inactive channel gets none), sports, economy
     assert stats.day.isoformat() == "2026-01-28"
     assert stats.chats == {"private": 2, "group": 0, "supergroup": 1, "channel": 0}

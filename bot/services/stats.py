@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sources import source_states
-from bot.settings import Settings
 from storage import counters as counter_store
 from storage.models import (
     Article,
@@ -60,10 +59,8 @@ class Stats:
         return sum(self.chats.values())
 
 
-async def collect_stats(session: AsyncSession, now: datetime, settings: Settings) -> Stats:
-    """The figures for the UTC day of `now` (`settings` is for what may depend on the
-    deployment later; today nothing does)."""
-    del settings
+async def collect_stats(session: AsyncSession, now: datetime) -> Stats:
+    """The figures for the UTC day of `now`."""
     now = now.astimezone(UTC)
     day = now.date()
     start = datetime.combine(day, time(), tzinfo=UTC)
