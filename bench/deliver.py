@@ -43,6 +43,7 @@ import aiohttp
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.children import ChildServer
 from bench.databases import fresh_database
 from bot.app import open_bot_api
 from bot.deliver.send import ApiTransport
@@ -157,49 +158,14 @@ async def serve(chats: int, limits: Limits) -> None:
             print(json.dumps(answer), flush=True)
 
 
-class Server:
-    """The server process, seen from the bench."""
-
-    def __init__(self, process: asyncio.subprocess.Process, base_url: str) -> None:
-        self.process = process
-        self.base_url = base_url
+class Server(ChildServer):
+    """The fake Bot API server's process, seen from the bench."""
 
     @classmethod
-    async def start(cls, chats: int, scale: float) -> Server:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.deliver",
-            "--serve",
-            "--chats",
-            str(chats),
-            "--scale",
-            str(scale),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
+    async def launch(cls, chats: int, scale: float) -> Server:
+        return await cls.start(
+            "bench.deliver", "--serve", "--chats", str(chats), "--scale", str(scale)
         )
-        assert process.stdout is not None
-        line = await process.stdout.readline()
-        if not line:
-            raise RuntimeError("the fake Bot API server did not start")
-        return cls(process, json.loads(line)["base_url"])
-
-    async def ask(self, command: str) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self.process.stdin.write(f"{command}\n".encode())
-        await self.process.stdin.drain()
-        answer: dict[str, Any] = json.loads(await self.process.stdout.readline())
-        return answer
-
-    async def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), 10)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
 
 
 # -- the database ----------------------------------------------------------------------------
@@ -344,7 +310,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 async def bench(chats: int, scale: float, db: str, in_flight: int, profile: str | None) -> int:
     limits = Limits(scale)
-    server = await Server.start(chats, scale)
+    server = await Server.launch(chats, scale)
     url, cleanup = await fresh_database(db, "nashra_bench_deliver")
     try:
         settings = sender_settings(url, server.base_url, limits)

@@ -48,6 +48,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.children import ChildServer
 from bench.databases import fresh_database
 from bench.deliver import Server as TelegramServer
 from bench.deliver import add_chats
@@ -103,49 +104,17 @@ async def serve_feeds(sources: int, stories: int) -> None:
             print(json.dumps(answer), flush=True)
 
 
-class Feeds:
+class Feeds(ChildServer):
     """The feed server's process, seen from the bench."""
 
-    def __init__(self, process: asyncio.subprocess.Process, base_url: str) -> None:
-        self.process = process
-        self.base_url = base_url
-
     @classmethod
-    async def start(cls, sources: int, stories: int) -> Feeds:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.scale",
-            "--serve-feeds",
-            "--sources",
-            str(sources),
-            "--stories",
-            str(stories),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
+    async def launch(cls, sources: int, stories: int) -> Feeds:
+        return await cls.start(
+            "bench.scale", "--serve-feeds", "--sources", str(sources), "--stories", str(stories)
         )
-        assert process.stdout is not None
-        line = await process.stdout.readline()
-        if not line:
-            raise RuntimeError("the feed server did not start")
-        return cls(process, json.loads(line)["base_url"])
 
     async def requests(self) -> int:
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self.process.stdin.write(b"stats\n")
-        await self.process.stdin.drain()
-        answer: dict[str, int] = json.loads(await self.process.stdout.readline())
-        return answer["requests"]
-
-    async def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), 10)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+        return int((await self.ask("stats"))["requests"])
 
 
 # -- one run ---------------------------------------------------------------------------------
@@ -322,8 +291,8 @@ def report(figures: Figures) -> None:
 
 
 async def bench(args: argparse.Namespace) -> int:
-    telegram = await TelegramServer.start(args.chats, 1000.0)
-    feeds = await Feeds.start(args.sources, args.stories)
+    telegram = await TelegramServer.launch(args.chats, 1000.0)
+    feeds = await Feeds.launch(args.sources, args.stories)
     logs = Path(tempfile.mkdtemp(prefix="nashra-bench-scale-"))
     results: dict[int, Figures] = {}
     try:

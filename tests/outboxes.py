@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from storage import deliveries as delivery_store
 from storage.models import (
@@ -127,3 +127,43 @@ class Seeder:
             chat = await session.get(Chat, chat_id)
         assert chat is not None
         return chat
+
+
+def chat_plan(count: int) -> list[tuple[int, ChatKind]]:
+    """`count` chats for the bulk tests: 1 in 20 a supergroup, 1 in 100 a channel, the rest
+    private; (Telegram id, kind)."""
+    plan: list[tuple[int, ChatKind]] = []
+    for n in range(count):
+        if n % 100 == 99:
+            plan.append((-1_002_000_000_000 - n, ChatKind.CHANNEL))
+        elif n % 20 == 19:
+            plan.append((-1_001_000_000_000 - n, ChatKind.SUPERGROUP))
+        else:
+            plan.append((100_000_000 + n, ChatKind.PRIVATE))
+    return plan
+
+
+async def add_subscribed_chats(
+    db: Database, tg: FakeTelegram, plan: list[tuple[int, ChatKind]], slug: str = "politics"
+) -> int:
+    """The chats of `plan`, active and subscribed to `slug`, bulk-inserted and known to the
+    fake server (the bot an admin who may post in the channels); the category's id."""
+    for telegram_id, kind in plan:
+        tg.add_chat(telegram_id, kind.value)
+        if kind is ChatKind.CHANNEL:
+            tg.set_member(telegram_id, tg.bot_id, "administrator", can_post_messages=True)
+    category = await category_id(db, slug)
+    async with db.sessions.begin() as session:
+        await session.execute(
+            insert(Chat),
+            [
+                {"telegram_id": telegram_id, "kind": kind, "title": None, "active": True}
+                for telegram_id, kind in plan
+            ],
+        )
+        chat_ids = list(await session.scalars(select(Chat.id)))
+        await session.execute(
+            insert(Subscription),
+            [{"chat_id": chat_id, "category_id": category, "filters": {}} for chat_id in chat_ids],
+        )
+    return category

@@ -16,22 +16,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from storage.models import (
     Article,
-    Category,
     Chat,
-    ChatKind,
     Delivery,
     DeliveryState,
     Source,
-    Subscription,
 )
 from tests.conftest import Database
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import Item, rss
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
+from tests.outboxes import add_subscribed_chats, chat_plan
 from tests.processes import run_environment, start_run
 
 MAX_IN_FLIGHT = 100
@@ -43,42 +41,12 @@ TEXT = (
 )
 
 
-def chat_plan(count: int) -> list[tuple[int, ChatKind]]:
-    """`count` chats: 1 in 20 a supergroup, 1 in 100 a channel, the rest private."""
-    plan: list[tuple[int, ChatKind]] = []
-    for n in range(count):
-        if n % 100 == 99:
-            plan.append((-1_002_000_000_000 - n, ChatKind.CHANNEL))
-        elif n % 20 == 19:
-            plan.append((-1_001_000_000_000 - n, ChatKind.SUPERGROUP))
-        else:
-            plan.append((100_000_000 + n, ChatKind.PRIVATE))
-    return plan
-
-
 async def seed(db: Database, tg: FakeTelegram, feed_url: str, count: int) -> list[int]:
     """`count` active chats subscribed to politics, known to the fake server too, and a
     politics source polled before (so what is new in its feed is new); their Telegram ids."""
     plan = chat_plan(count)
-    for telegram_id, kind in plan:
-        tg.add_chat(telegram_id, kind.value)
-        if kind is ChatKind.CHANNEL:
-            tg.set_member(telegram_id, tg.bot_id, "administrator", can_post_messages=True)
+    politics = await add_subscribed_chats(db, tg, plan)
     async with db.sessions.begin() as session:
-        politics = await session.scalar(select(Category.id).where(Category.slug == "politics"))
-        assert politics is not None
-        await session.execute(
-            insert(Chat),
-            [
-                {"telegram_id": telegram_id, "kind": kind, "title": None, "active": True}
-                for telegram_id, kind in plan
-            ],
-        )
-        chat_ids = list(await session.scalars(select(Chat.id)))
-        await session.execute(
-            insert(Subscription),
-            [{"chat_id": chat_id, "category_id": politics, "filters": {}} for chat_id in chat_ids],
-        )
         session.add(
             Source(
                 url=feed_url,

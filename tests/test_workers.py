@@ -41,19 +41,17 @@ from sqlalchemy import func, insert, select, text, update
 from storage.db import create_engine, create_sessionmaker
 from storage.models import (
     Article,
-    Category,
     Chat,
-    ChatKind,
     Delivery,
     DeliveryState,
     Source,
-    Subscription,
 )
 from tests.conftest import Database
 from tests.databases import PostgresTemplate
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import Item, rss
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
+from tests.outboxes import add_subscribed_chats, chat_plan
 from tests.processes import run_environment, start_run
 
 pytestmark = pytest.mark.postgres
@@ -148,43 +146,12 @@ class Feeds:
         return doubles
 
 
-def chat_plan() -> list[tuple[int, ChatKind]]:
-    """The chats: 1 in 20 a supergroup, 1 in 100 a channel, the rest private."""
-    plan: list[tuple[int, ChatKind]] = []
-    for n in range(CHATS):
-        if n % 100 == 99:
-            plan.append((-1_002_000_000_000 - n, ChatKind.CHANNEL))
-        elif n % 20 == 19:
-            plan.append((-1_001_000_000_000 - n, ChatKind.SUPERGROUP))
-        else:
-            plan.append((100_000_000 + n, ChatKind.PRIVATE))
-    return plan
-
-
 async def seed(db: Database, tg: FakeTelegram, feeds: FeedServer) -> dict[int, int]:
     """The chats (subscribed to politics, known to the fake server) and the sources (polled
     before, so their entries are new; due in a day); {source id: source number}."""
-    plan = chat_plan()
-    for telegram_id, kind in plan:
-        tg.add_chat(telegram_id, kind.value)
-        if kind is ChatKind.CHANNEL:
-            tg.set_member(telegram_id, tg.bot_id, "administrator", can_post_messages=True)
+    politics = await add_subscribed_chats(db, tg, chat_plan(CHATS))
     later = datetime.now(UTC) + timedelta(days=1)
     async with db.sessions.begin() as session:
-        politics = await session.scalar(select(Category.id).where(Category.slug == "politics"))
-        assert politics is not None
-        await session.execute(
-            insert(Chat),
-            [
-                {"telegram_id": telegram_id, "kind": kind, "title": None, "active": True}
-                for telegram_id, kind in plan
-            ],
-        )
-        chat_ids = list(await session.scalars(select(Chat.id)))
-        await session.execute(
-            insert(Subscription),
-            [{"chat_id": chat_id, "category_id": politics, "filters": {}} for chat_id in chat_ids],
-        )
         await session.execute(
             insert(Source),
             [
@@ -410,7 +377,7 @@ async def test_two_pollers_two_senders_and_the_bot_one_of_each_killed(
 
             expected = {
                 (telegram_id, story)
-                for telegram_id, _ in chat_plan()
+                for telegram_id, _ in chat_plan(CHATS)
                 for story in range(len(STORIES))
             }
 
