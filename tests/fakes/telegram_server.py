@@ -1205,7 +1205,6 @@ class FakeTelegram:
         text: str,
         plain: str,
         entities: list[Json],
-        photo: str | UploadedFile | None = None,
     ) -> None:
         self._sent.append(
             SentMessage(
@@ -1218,7 +1217,6 @@ class FakeTelegram:
                 plain_text=plain,
                 entities=entities,
                 message=message,
-                photo=photo,
             )
         )
 
@@ -1406,83 +1404,71 @@ class FakeTelegram:
         return message
 
     async def _send_photo(self, params: Json) -> Json:
-        chat = self._writable_chat(params)
-        photo = params.get("photo")
-        if photo is None or photo == "":
-            raise _bad("there is no photo in the request")
-        if isinstance(photo, UploadedFile) and not photo.data:
-            raise _bad("file must be non-empty")
-        if not isinstance(photo, UploadedFile | str):
-            raise _bad("wrong type of the web page content")
-        caption = params.get("caption") or ""
-        plain, entities = self._format(
-            str(caption),
-            params.get("parse_mode"),
-            params.get("caption_entities"),
-            limit=CAPTION_MAX,
-            too_long="message caption is too long",
-        )
-        number = self._next_file
-        self._next_file += 1
-        size = len(photo.data) if isinstance(photo, UploadedFile) else 54_321
-        sizes = [
-            {
-                "file_id": f"AgACAgIAAxkDAAI{number:08d}",
-                "file_unique_id": f"AQAD{number:08d}",
-                "width": 800,
-                "height": 600,
-                "file_size": size,
-            }
-        ]
-        markup = self._markup(params)
-        message = self._new_message(
-            chat,
-            self._sender(chat),
-            reply_to_message=self._replied(chat, params),
-            photo=sizes,
-            caption=plain or None,
-            caption_entities=entities or None,
-            reply_markup=self._inline_only(markup),
-        )
-        if chat.type == "channel":
-            message["sender_chat"] = chat.json()
-        self._record_sent("sendPhoto", chat, message, params, str(caption), plain, entities, photo)
-        return message
+        def sizes(photo: str | UploadedFile) -> list[Json]:
+            number = self._next_file
+            self._next_file += 1
+            return [
+                {
+                    "file_id": f"AgACAgIAAxkDAAI{number:08d}",
+                    "file_unique_id": f"AQAD{number:08d}",
+                    "width": 800,
+                    "height": 600,
+                    "file_size": len(photo.data) if isinstance(photo, UploadedFile) else 54_321,
+                }
+            ]
+
+        return self._send_media("sendPhoto", params, "photo", sizes)
 
     async def _send_document(self, params: Json) -> Json:
+        def described(document: str | UploadedFile) -> Json:
+            if isinstance(document, UploadedFile):
+                name = document.filename or "document"
+                return self.add_file(document.data, name, document.content_type)
+            return {"file_id": document, "file_unique_id": f"AgAD{document[-8:]}"}
+
+        return self._send_media("sendDocument", params, "document", described)
+
+    def _send_media(
+        self,
+        method: str,
+        params: Json,
+        field: str,
+        describe: Callable[[str | UploadedFile], Any],
+    ) -> Json:
+        """sendPhoto / sendDocument: the file (an upload or a URL/file_id) under `field`,
+        an optional caption; `describe` turns the file into what the message carries."""
         chat = self._writable_chat(params)
-        document = params.get("document")
-        if document is None or document == "":
-            raise _bad("there is no document in the request")
-        if isinstance(document, UploadedFile) and not document.data:
+        media = params.get(field)
+        if media is None or media == "":
+            raise _bad(f"there is no {field} in the request")
+        if isinstance(media, UploadedFile) and not media.data:
             raise _bad("file must be non-empty")
-        if not isinstance(document, UploadedFile | str):
+        if not isinstance(media, UploadedFile | str):
             raise _bad("wrong type of the web page content")
-        caption = params.get("caption") or ""
+        caption = str(params.get("caption") or "")
         plain, entities = self._format(
-            str(caption),
+            caption,
             params.get("parse_mode"),
             params.get("caption_entities"),
             limit=CAPTION_MAX,
             too_long="message caption is too long",
         )
-        if isinstance(document, UploadedFile):
-            described = self.add_file(
-                document.data, document.filename or "document", document.content_type
-            )
-        else:
-            described = {"file_id": document, "file_unique_id": f"AgAD{document[-8:]}"}
         message = self._new_message(
             chat,
             self._sender(chat),
             reply_to_message=self._replied(chat, params),
-            document=described,
+            **{field: describe(media)},
             caption=plain or None,
             caption_entities=entities or None,
             reply_markup=self._inline_only(self._markup(params)),
         )
-        self._record_sent("sendDocument", chat, message, params, str(caption), plain, entities)
-        self._sent[-1].document = document
+        if chat.type == "channel":
+            message["sender_chat"] = chat.json()
+        self._record_sent(method, chat, message, params, caption, plain, entities)
+        if field == "photo":
+            self._sent[-1].photo = media
+        else:
+            self._sent[-1].document = media
         return message
 
     async def _get_file(self, params: Json) -> Json:
