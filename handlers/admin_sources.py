@@ -14,7 +14,7 @@ import html
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -36,6 +36,7 @@ from bot.services.audit import Actor
 from handlers.admin import CALLBACK_PREFIX, Handler, button, command, upload
 from handlers.common import Context, language_of, reply
 from storage import categories as category_store
+from storage.models import Source
 
 COMMANDS: Final[list[str]] = [
     "addsource",
@@ -397,33 +398,34 @@ async def show_source(update: Update, context: Context, actor: Actor) -> None:
 
 
 async def pause_source(update: Update, context: Context, actor: Actor) -> None:
-    language = await language_of(update, context)
-    source_id = await _one_id(update, context, "pausesource", language)
-    if source_id is None:
-        return
-    try:
-        async with bot_context(context).sessions.begin() as session:
-            source = await service.pause_source(session, source_id, actor=actor)
-            name = source.name or source.title or source.url
-    except service.SourceError as exc:
-        await reply(update, _error(exc, language))
-        return
-    await reply(update, t_html("admin_sources.paused", language, id=source_id, name=name))
+    await _switch(update, context, actor, "pausesource", service.pause_source, "paused")
 
 
 async def resume_source(update: Update, context: Context, actor: Actor) -> None:
+    await _switch(update, context, actor, "resumesource", service.resume_source, "resumed")
+
+
+async def _switch(
+    update: Update,
+    context: Context,
+    actor: Actor,
+    command_name: str,
+    change: Callable[..., Awaitable[Source]],
+    done: str,
+) -> None:
+    """/pausesource ID or /resumesource ID: `change` the source, say `done`."""
     language = await language_of(update, context)
-    source_id = await _one_id(update, context, "resumesource", language)
+    source_id = await _one_id(update, context, command_name, language)
     if source_id is None:
         return
     try:
         async with bot_context(context).sessions.begin() as session:
-            source = await service.resume_source(session, source_id, actor=actor)
+            source = await change(session, source_id, actor=actor)
             name = source.name or source.title or source.url
     except service.SourceError as exc:
         await reply(update, _error(exc, language))
         return
-    await reply(update, t_html("admin_sources.resumed", language, id=source_id, name=name))
+    await reply(update, t_html(f"admin_sources.{done}", language, id=source_id, name=name))
 
 
 async def delete_source(update: Update, context: Context, actor: Actor) -> None:
