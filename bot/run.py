@@ -72,7 +72,7 @@ async def run(settings: Settings, role: Role = Role.ALL) -> int:
             runtime.sessions, scheduler_alive=(lambda: loop.alive) if loop is not None else None
         )
         webhook_server = _webhook_server(settings, health) if answers else None
-        if settings.health_port and not _same_address(settings, webhook_server):
+        if settings.health_port and not (webhook_server and _health_on_webhook(settings)):
             health_server = WebServer(settings.health_listen, settings.health_port)
             health.add_routes(health_server)
             await stack.enter_async_context(health_server)
@@ -116,18 +116,16 @@ def _webhook_server(settings: Settings, health: Health) -> WebServer | None:
     if settings.webhook_url is None:
         return None
     server = WebServer(settings.webhook_listen, settings.webhook_port)
-    if not settings.health_port or (
-        settings.health_port == settings.webhook_port
-        and settings.health_listen == settings.webhook_listen
-    ):
+    if _health_on_webhook(settings):
         health.add_routes(server)
     return server
 
 
-def _same_address(settings: Settings, webhook_server: WebServer | None) -> bool:
-    return (
-        webhook_server is not None
-        and settings.health_port == settings.webhook_port
+def _health_on_webhook(settings: Settings) -> bool:
+    """Whether /healthz and /metrics go on the webhook's server: no HEALTH_PORT of their
+    own, or the same address."""
+    return not settings.health_port or (
+        settings.health_port == settings.webhook_port
         and settings.health_listen == settings.webhook_listen
     )
 
