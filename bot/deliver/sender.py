@@ -132,12 +132,12 @@ class Sender:
         finally:
             await self._flush_all()
 
-    async def step(self) -> int:
-        """One transaction: record the answers so far and claim what then fits in flight;
-        start sending it. Returns the deliveries claimed."""
+    async def step(self, *, claiming: bool = True) -> int:
+        """One transaction: record the answers so far and (unless `claiming` is off) claim
+        what then fits in flight; start sending it. Returns the deliveries claimed."""
         batch, counts = self._take_results()
         recorded = sum(len(o.delivery_ids) for o in batch)
-        free = self._settings.send_max_in_flight - self._in_flight + recorded
+        free = self._settings.send_max_in_flight - self._in_flight + recorded if claiming else 0
         hold_until, self._hold_until = self._hold_until, None
         if not batch and not counts and hold_until is None and free < self._claim_at:
             return 0
@@ -500,15 +500,9 @@ class Sender:
     async def _flush_all(self) -> None:
         """Record what is left, claiming nothing."""
         for _ in range(3):
-            batch, counts = self._take_results()
             try:
-                async with self._sessions.begin() as session:
-                    await delivery_store.record(session, batch)
-                    await counter_store.add_counts(session, self._clock().date(), counts)
-                self._in_flight -= sum(len(o.delivery_ids) for o in batch)
+                await self.step(claiming=False)
                 return
             except Exception:
-                self._results = batch + self._results
-                self._unsaved.update(counts)
                 log.exception("could not record the last deliveries")
                 await asyncio.sleep(0.5)
