@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.compose.categorize import Categorizer, CategoryInfo
-from bot.ingest.normalize import html_to_text
 from bot.ingest.parse import FeedParseError, parse_feed
-from storage.categories import alias_key
+from bot.text.clean import html_to_text
+from bot.text.fold import alias_key
 
 EVALSETS = Path(__file__).resolve().parents[2] / "shared" / "evalsets"
 FEEDS = EVALSETS / "feeds" / "real"

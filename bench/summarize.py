@@ -36,7 +36,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.compose.sentences import split_sentences
 from bot.compose.summarize import (
     Sentence,
     Tuning,
@@ -45,8 +44,9 @@ from bot.compose.summarize import (
     select,
     summarize,
 )
-from bot.ingest.similarity import normalize_arabic
 from bot.settings import Settings
+from bot.text.fold import normalize_arabic
+from bot.text.sentences import split_sentences
 
 EVALSETS = Path(__file__).resolve().parents[2] / "shared" / "evalsets"
 SUMMARIZATION = EVALSETS / "summarization"

@@ -33,6 +33,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.sourcelist import SourceListError, SourceSpec, make_spec, read_opml, write_opml
 from bot.services import sources as service
 from bot.services.audit import Actor
+from bot.text.fold import alias_key
 from handlers.admin import CALLBACK_PREFIX, Handler, button, command, upload
 from handlers.common import Context, language_of, reply
 from storage import categories as category_store
@@ -182,7 +183,7 @@ async def add_source(update: Update, context: Context, actor: Actor) -> None:
         key = "category"
         if LANGUAGE_CODE.fullmatch(arg):
             async with ctx.sessions() as session:
-                if await category_store.find_category(session, arg) is None:
+                if await category_store.find_category(session, alias_key(arg)) is None:
                     key = "language"
         if key in values:
             await _usage(update, "addsource", language)

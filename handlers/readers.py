@@ -18,8 +18,9 @@ from bot.context import bot_context
 from bot.deliver.send import PtbTransport, SendFailed, send_post
 from bot.deliver.verdicts import Verdict
 from bot.i18n import SUPPORTED_LANGUAGES, Html, t, t_html
-from bot.ingest.normalize import clean_text
 from bot.services import subscriptions as service
+from bot.text.clean import clean_text
+from bot.text.fold import alias_key
 from handlers.common import (
     Context,
     all_category_names,
@@ -194,7 +195,7 @@ async def latest(update: Update, context: Context) -> None:
     elif len(args) >= 2:
         # "/latest politics abc" is a bad count, unless the words name one category.
         async with bot_context(context).sessions() as session:
-            whole = await find_category(session, " ".join(args))
+            whole = await find_category(session, alias_key(" ".join(args)))
         if whole is None:
             await _latest_usage(update, context)
             return

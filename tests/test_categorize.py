@@ -25,7 +25,7 @@ from bench.categorize import (
 )
 from bot.compose.categorize import Categorization, Categorizer, CategoryInfo
 from bot.compose.keywords import KEYWORDS, PLACES
-from storage.categories import alias_key
+from bot.text.fold import alias_key
 from tests.conftest import evalset
 
 CATEGORIES = default_categories()

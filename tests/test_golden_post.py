@@ -12,13 +12,13 @@ from sqlalchemy import select
 from bot.compose.compose import load_categories
 from bot.compose.post import post_content
 from bot.compose.render import render_post, site_name
-from bot.compose.sentences import split_sentences
 from bot.ingest.fetch import Fetcher
 from bot.ingest.poller import Poller
 from bot.ingest.sourcelist import SourceSpec
 from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings
+from bot.text.sentences import split_sentences
 from storage import sources as source_store
 from storage.models import Article, ArticleStatus, Source
 from tests.conftest import Database

@@ -16,8 +16,8 @@ import pytest
 
 from bench.hostile import bench_settings
 from bot.ingest.fetch import Fetcher
-from bot.ingest.normalize import html_to_text
 from bot.ingest.parse import FeedParseError, parse_feed
+from bot.text.clean import html_to_text
 from tests.conftest import evalset
 from tests.fakes.feed_server import FeedServer
 

@@ -9,14 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.ingest.normalize import (
-    canonical_url,
-    clean_text,
-    detect_language,
-    html_to_text,
-    language_code,
-    to_utc,
-)
+from bot.ingest.normalize import canonical_url, to_utc
+from bot.text.clean import clean_text, html_to_text
+from bot.text.language import detect_language, language_code
 from tests.conftest import evalset
 
 ARABIC_PATH = "/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/%D8%B3%D9%88%D8%B1%D9%8A%D8%A7"  # /أخبار/سوريا

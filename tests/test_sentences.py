@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.compose.sentences import clean_text, split_sentences
+from bot.text.clean import strip_markup
+from bot.text.sentences import split_sentences
 
 
 @pytest.mark.parametrize(
@@ -103,11 +104,11 @@ def test_split(text: str, expected: list[str]) -> None:
 
 def test_clean_text_drops_markup_and_invisible_characters() -> None:
     dirty = "<p>Gaza &amp; Rafah\u200b\u200f talks</p><br>\x00Next\tline&nbsp;here.<!-- ad -->"
-    assert clean_text(dirty) == "Gaza & Rafah talks\nNext line here."
+    assert strip_markup(dirty) == "Gaza & Rafah talks\nNext line here."
 
 
 def test_a_persian_zero_width_non_joiner_inside_a_word_is_kept() -> None:
-    assert clean_text("می\u200cخواهم \u200c") == "می\u200cخواهم"
+    assert strip_markup("می\u200cخواهم \u200c") == "می\u200cخواهم"
 
 
 @given(st.text(max_size=400))

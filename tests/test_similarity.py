@@ -23,12 +23,11 @@ from bot.ingest.similarity import (
     LEAD_MARK,
     LEAD_TOKENS,
     index_tokens,
-    normalize_arabic,
-    stem_arabic,
-    stem_english,
     story_similarity,
     story_tokens,
 )
+from bot.text.fold import normalize_arabic
+from bot.text.stems import stem_arabic, stem_english
 
 THRESHOLD = 0.65
 """The recommended Settings.story_similarity, calibrated on the fixture below."""

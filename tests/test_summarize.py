@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.summarize import TOKENIZER, rouge_l, rouge_n
-from bot.compose.sentences import split_sentences
 from bot.compose.summarize import ELLIPSIS, summarize, truncate
+from bot.text.sentences import split_sentences
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
 

@@ -33,8 +33,8 @@ from itertools import product
 from typing import Final, Literal
 
 from bot.compose.keywords import KEYWORDS, PLACES, SURFACE_MARK
-from bot.ingest.similarity import normalize_arabic, stem_arabic, stem_english
-from storage.categories import alias_key
+from bot.text.fold import alias_key, normalize_arabic
+from bot.text.stems import stem_arabic, stem_english
 
 TITLE_WEIGHT: Final = 2
 """A keyword in the title counts this many times one in the text: titles name the topic."""

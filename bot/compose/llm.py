@@ -31,9 +31,9 @@ from typing import Any, Final
 import aiohttp
 from babel import Locale, UnknownLocaleError
 
-from bot.compose.sentences import last_sentence_end
-from bot.ingest.normalize import clean_text
 from bot.settings import Settings
+from bot.text.clean import clean_text
+from bot.text.sentences import last_sentence_end
 
 log = logging.getLogger(__name__)
 

@@ -44,9 +44,9 @@ from urllib.parse import urlsplit
 import idna
 
 from bot.compose.dates import fetch_date
-from bot.compose.sentences import last_sentence_end
-from bot.ingest.normalize import clean_text
 from bot.settings import Settings
+from bot.text.clean import clean_text
+from bot.text.sentences import last_sentence_end
 
 TEXT_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024

@@ -38,8 +38,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from bot.compose.sentences import clean_text, split_sentences
-from bot.ingest.similarity import normalize_arabic, stem_arabic, stem_english
+from bot.text.clean import strip_markup
+from bot.text.fold import normalize_arabic
+from bot.text.sentences import split_sentences
+from bot.text.stems import stem_arabic, stem_english
 
 MAX_INPUT_CHARS: Final = 20_000
 MAX_SENTENCES: Final = 60
@@ -104,7 +106,7 @@ def summarize(
         return ""
     sentences = analyse(title, text, language)
     if not sentences:
-        return truncate(" ".join(clean_text(_bounded(title)).split()), max_chars)
+        return truncate(" ".join(strip_markup(_bounded(title)).split()), max_chars)
     return " ".join(select(rank(sentences, tuning), max_sentences, max_chars, tuning.redundancy))
 
 

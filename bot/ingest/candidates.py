@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.ingest.entry import ParsedEntry, ParsedFeed
-from bot.ingest.normalize import canonical_url, detect_language, html_to_text, to_utc
+from bot.ingest.normalize import canonical_url, to_utc
+from bot.text.clean import html_to_text
+from bot.text.language import detect_language
 from storage.articles import NewArticle
 from storage.models import ArticleStatus
 

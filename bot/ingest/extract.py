@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 import charset_normalizer
 import trafilatura
 
-from bot.ingest.normalize import clean_text, detect_language
+from bot.text.clean import clean_text
+from bot.text.language import detect_language
 
 log = logging.getLogger(__name__)
 

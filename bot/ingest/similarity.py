@@ -20,6 +20,9 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Final
 
+from bot.text.fold import normalize_arabic
+from bot.text.stems import stem_arabic, stem_english
+
 LEAD_TOKENS: Final = 12
 """At most this many lead tokens join the title's (first ones, stop words already gone).
 
@@ -37,23 +40,6 @@ MIN_SHARED: Final = 2
 
 _PROCLITICS: Final = "بلكف"
 
-_ARABIC_DIACRITICS: Final = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ARABIC_LETTERS: Final = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ة": "ه",
-        "ؤ": "و",
-        "ئ": "ي",
-        "ی": "ي",  # Farsi yeh and keheh, from Persian keyboards
-        "ک": "ك",
-        **{chr(0x0660 + d): str(d) for d in range(10)},
-        **{chr(0x06F0 + d): str(d) for d in range(10)},
-    }
-)
 _POSSESSIVE: Final = re.compile(r"(?<=\w)['’‘]s\b")
 _APOSTROPHES: Final = re.compile(r"(?<=\w)['’‘](?=\w)")
 _WORD: Final = re.compile(r"[^\W_]+")
@@ -61,10 +47,6 @@ _ARABIC_WORD: Final = re.compile(r"^[\u0621-\u064a]+$")
 # "TEHRAN, Aug. 11 (MNA) –", "دمشق، سوريا (CNN) --": the agency in brackets opening a lead.
 _DATELINE_AGENCY: Final = re.compile(r"^([^()\n]{0,60}?)\s*\([^()\n]{1,24}\)\s*[-–—:]+\s*")
 
-# Light10 (Larkey, Ballesteros & Connell 2002): و alone, and the article with or without a
-# proclitic. ب ل ف ك alone are left: they begin too many stems (بيت لبنان فلسطين كتائب).
-_ARABIC_PREFIXES: Final = ("وال", "بال", "كال", "فال", "لل", "ال")
-_ARABIC_SUFFIXES: Final = ("ات", "ون", "ين", "ها", "يه", "ه")
 
 _ENGLISH_STOP: Final = """
 a about above after again against ago ahead all almost also am amid among an and another any
@@ -97,11 +79,6 @@ _ARABIC_STOP: Final = """
 """
 
 
-def normalize_arabic(text: str) -> str:
-    """Strip harakat and tatweel, unify alef/yeh/teh marbuta/hamza seats, ASCII digits."""
-    return _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
-
-
 def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     return normalize_arabic(text)
@@ -110,45 +87,6 @@ def _normalize(text: str) -> str:
 def _words(text: str) -> list[str]:
     text = _APOSTROPHES.sub("", _POSSESSIVE.sub("", _normalize(text)))
     return _WORD.findall(text)
-
-
-def stem_arabic(word: str) -> str:
-    """Light stemming of a normalised Arabic word: one prefix, then one suffix, if long enough."""
-    if word.startswith("و") and len(word) >= 4:
-        word = word[1:]
-    for prefix in _ARABIC_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-            word = word[len(prefix) :]
-            break
-    for suffix in _ARABIC_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def stem_english(word: str) -> str:
-    """Plural, possessive, -ed and -ing stripping, so "strikes"/"strike", "killed"/"kills"."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("sses") or (word.endswith("es") and word[:-2].endswith(("sh", "ch", "x"))):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if word.endswith("ing") and len(word) >= 6:
-        word = _undouble(word[:-3])
-    elif word.endswith("ed") and len(word) >= 5:
-        word = _undouble(word[:-2])
-    if word.endswith("e") and len(word) >= 5:
-        word = word[:-1]
-    return word
-
-
-def _undouble(word: str) -> str:
-    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
-        return word[:-1]
-    return word
 
 
 def _stem(word: str) -> str:

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit import Actor, Snapshot, record
 from bot.services.errors import ServiceError
-from storage.categories import alias_key
+from bot.text.fold import alias_key
 from storage.models import Article, Category, CategoryAlias, Source, Subscription
 
 SLUG: Final = re.compile(r"[a-z0-9_]{1,32}")

@@ -13,10 +13,11 @@ from bot.ingest.candidates import build_article, keyed_entries
 from bot.ingest.extract import extract_article
 from bot.ingest.fetch import ARTICLE_ACCEPT, FEED_ACCEPT, Fetcher, FetchResult
 from bot.ingest.fulltext import complete_teasers
-from bot.ingest.normalize import canonical_url, detect_language
+from bot.ingest.normalize import canonical_url
 from bot.ingest.parse import FeedParseError, parse_feed
 from bot.ingest.poller import categorized
 from bot.settings import Settings
+from bot.text.language import detect_language
 from storage.articles import NewArticle
 from storage.models import ArticleStatus
 from storage.types import utcnow

@@ -34,6 +34,7 @@ from bot.ingest.sourcelist import parse_interval as parse_duration
 from bot.services.audit import Actor, Snapshot, record
 from bot.services.errors import ServiceError
 from bot.settings import Settings
+from bot.text.fold import alias_key
 from storage import categories as category_store
 from storage import sources as source_store
 from storage.models import Article, ArticleStatus, Delivery, DeliveryState, Source
@@ -112,7 +113,7 @@ def _clean_url(url: str) -> str:
 async def _category_id(session: AsyncSession, name: str | None) -> int | None:
     if not name:
         return None
-    category = await category_store.find_category(session, name)
+    category = await category_store.find_category(session, alias_key(name))
     if category is None:
         valid = ", ".join(c.slug for c in await category_store.list_categories(session))
         raise SourceError(

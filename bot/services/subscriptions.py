@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.text.fold import alias_key
 from storage import chats as chat_store
 from storage import subscriptions as subscription_store
 from storage.categories import find_category
@@ -34,13 +35,13 @@ async def resolve_categories(session: AsyncSession, names: Sequence[str]) -> Res
     first, so a name of several words ("مال وأعمال") works as well as several names."""
     if not names:
         return Resolved([], [])
-    whole = await find_category(session, " ".join(names))
+    whole = await find_category(session, alias_key(" ".join(names)))
     if whole is not None:
         return Resolved([whole], [])
     found: dict[int, Category] = {}
     unknown: list[str] = []
     for name in names:
-        category = await find_category(session, name)
+        category = await find_category(session, alias_key(name))
         if category is None:
             unknown.append(name)
         else:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.compose.compose import CategorySet, Composer
-from bot.ingest.normalize import clean_text, detect_language
+from bot.text.clean import clean_text
+from bot.text.language import detect_language
 
 
 @dataclass(slots=True)

@@ -5,13 +5,24 @@ Revises: 0001
 Create Date: 2026-11-29
 """
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
 
-from storage.categories import alias_key
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ALEF_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
+
+
+def alias_key(text: str) -> str:
+    """The alias key as this revision stored it (a frozen copy of bot.text.fold.alias_key)."""
+    text = unicodedata.normalize("NFKC", text).strip().lstrip("#").casefold()
+    text = _ARABIC_MARKS.sub("", text).translate(_ALEF_FORMS)
+    return " ".join(text.replace("_", " ").split())
+
 
 revision: str = "0002"
 down_revision: str | None = "0001"

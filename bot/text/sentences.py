@@ -23,12 +23,11 @@ mostly its stray quote marks, but took 18 ms an article (the summarizer's whole 
 from __future__ import annotations
 
 import bisect
-import html
 import itertools
 import re
 from typing import Final
 
-from bot.ingest import normalize
+from bot.text.clean import strip_markup
 
 SENTENCE_END: Final = re.compile(r"[.!?؟…。](?:[\"'”’»)\]]*)(?=\s|$)")
 """Where a sentence of finished text ends (a terminal mark, closing quotes, then a space)."""
@@ -36,14 +35,6 @@ SENTENCE_END: Final = re.compile(r"[.!?؟…。](?:[\"'”’»)\]]*)(?=\s|$)")
 MAX_QUOTE_CHARS: Final = 600
 """A quotation longer than this may be split inside; a stray quote mark cannot glue a page."""
 
-_BLOCK_TAG: Final = re.compile(
-    r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|table|blockquote|section|article|header|footer)\b"
-    r"[^<>]{0,500}>",
-    re.I,
-)
-_TAG: Final = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]{0,500})?/?>")
-_ENTITY: Final = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,10});")
-_NEWLINES: Final = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 
 _TERMINAL: Final = ".!?؟…۔।。！？‼⁇⁈⁉"
 _CLOSERS: Final = "\"'»”’)]›』」）"
@@ -85,19 +76,6 @@ _SENTENCE_STARTERS: Final = _word_set(
 )
 
 
-def clean_text(text: str) -> str:
-    """Drop tags, entities, control and invisible characters; one space between words.
-
-    Newlines stay (they separate paragraphs); spaces around them and blank runs go.
-    """
-    text = _NEWLINES.sub("\n", text)
-    text = _TAG.sub("", _BLOCK_TAG.sub("\n", _drop_comments(text)))
-    if "&" in text:
-        text = _ENTITY.sub(lambda match: html.unescape(match.group()), text)
-        text = _NEWLINES.sub("\n", text)
-    return "\n".join(line for line in normalize.clean_text(text).split("\n") if line)
-
-
 def last_sentence_end(text: str, within: int) -> int:
     """The end of the last sentence that ends within the first `within` characters (0: none)."""
     end = 0
@@ -108,29 +86,15 @@ def last_sentence_end(text: str, within: int) -> int:
     return end
 
 
-def _drop_comments(text: str) -> str:
-    """Text without its closed <!-- … --> comments (str.find, so linear on any input)."""
-    kept: list[str] = []
-    position = 0
-    while (start := text.find("<!--", position)) != -1:
-        end = text.find("-->", start + 4)
-        if end == -1:
-            break
-        kept.append(text[position:start])
-        position = end + 3
-    kept.append(text[position:])
-    return "".join(kept)
-
-
 def split_sentences(text: str, language: str | None) -> list[str]:
-    """The sentences of `text`, cleaned (`clean_text`) but otherwise in their own words.
+    """The sentences of `text`, cleaned (`strip_markup`) but otherwise in their own words.
 
     `language` is accepted for the caller's symmetry: every rule is chosen by the script
     of the words around a full stop, which also copes with mixed Arabic and English text.
     """
     del language
     sentences: list[str] = []
-    for paragraph in _paragraphs(clean_text(text)):
+    for paragraph in _paragraphs(strip_markup(text)):
         sentences.extend(_split_paragraph(paragraph))
     return sentences
 
