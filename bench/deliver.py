@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bench.children import ChildServer
 from bench.databases import fresh_database
 from bot.app import open_bot_api
-from bot.deliver.send import ApiTransport
+from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.runtime import open_database
 from bot.settings import Settings, load_settings
@@ -257,7 +257,7 @@ async def send_all(
     profile: str | None = None,
 ) -> Run:
     async with open_bot_api(settings) as api:
-        sender = Sender(settings, sessions, ApiTransport(api))
+        sender = Sender(settings, sessions, Transport(api))
         profiler = cProfile.Profile() if profile else None
         started, cpu = time.perf_counter(), time.process_time()
         if profiler:
@@ -385,17 +385,20 @@ async def bench(chats: int, scale: float, db: str, in_flight: int, profile: str 
                 f"peak rss of the sender's process: {peak1:.0f} MB after phase 1, "
                 f"{peak:.0f} MB at the end"
             )
-            sent_ok = run1.states.get(DeliveryState.SENT.value, 0) == chats
-            if not sent_ok:
-                print(f"warning: phase 1 left deliveries unsent: {_counts(run1.states)}")
+            unsent = chats - run1.states.get(DeliveryState.SENT.value, 0)
+            if unsent:
+                print(f"FAILED: phase 1 left {unsent} deliveries unsent: {_counts(run1.states)}")
+            if stats2["sent"] < created:
+                unsent += created - stats2["sent"]
+                print(f"FAILED: phase 2 left {created - stats2['sent']} deliveries unsent")
     finally:
         await server.stop()
         await cleanup()
     print(
         f"deliver: ratio={ratio:.3f} http_429={http_429} peak_rss_mb={peak:.0f} "
-        f"sender_vs_plain={vs:.2f}"
+        f"sender_vs_plain={vs:.2f} unsent={unsent}"
     )
-    return 0
+    return 1 if unsent else 0
 
 
 def main(argv: list[str] | None = None) -> int:

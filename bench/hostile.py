@@ -50,12 +50,13 @@ from typing import Final
 
 from bench.categorize import default_categories
 from bot.compose.compose import CategorySet
-from bot.compose.post import post_content
-from bot.compose.render import CAPTION_LIMIT, TEXT_LIMIT, RenderedPost, render_post, site_name
+from bot.compose.post import post_for
+from bot.compose.render import CAPTION_LIMIT, TEXT_LIMIT, RenderedPost
 from bot.compose.summarize import summarize
 from bot.ingest.candidates import build_article, keyed_entries
 from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.parse import FeedParseError, parse_feed
+from bot.pipeline.read import SourceInfo
 from bot.settings import Settings
 from handlers import readers
 from handlers.common import toggle_data
@@ -137,9 +138,9 @@ def post_of(article: NewArticle, settings: Settings, categories: CategorySet) ->
         summary=summary,
         category_id=categories.ids.get(decision.slug),
     )
-    site = site_name(article.url, None)
-    content = post_content(written, site=site, categories=categories, settings=settings)
-    return render_post(content, settings)
+    return post_for(
+        written, SourceInfo(url=article.url or ""), categories=categories, settings=settings
+    )
 
 
 def posts_of(

@@ -1,6 +1,7 @@
 """Ingest benchmark: 500 feeds built from the real feeds, polled into a fresh database.
 
     python -m bench.ingest [--feeds 500] [--entries 30] [--db sqlite|postgres|both]
+                           [--profile FILE]
 
 Each database runs in its own child process so that its peak RSS is the poller's own; the
 feed server (which builds the feeds from the real ones) runs in a process of its own too, as
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import resource
 import subprocess
@@ -31,7 +33,7 @@ from sqlalchemy import func, insert, select
 from bench.databases import fresh_database
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parse import FeedParseError, parse_feed
-from bot.ingest.poller import Poller
+from bot.pipeline.poller import Poller
 from bot.settings import Settings
 from storage import sources as source_store
 from storage.db import create_engine, create_sessionmaker
@@ -189,8 +191,14 @@ async def run_one(db: str, feeds: int, per_feed: int) -> Figures:
     return Figures(db, feeds, articles, pass1, pass2, peak)
 
 
-def child(db: str, feeds: int, per_feed: int) -> None:
+def child(db: str, feeds: int, per_feed: int, profile: str | None) -> None:
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
     figures = asyncio.run(run_one(db, feeds, per_feed))
+    if profiler is not None and profile:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}.{db}")
     print(json.dumps(figures.__dict__))
 
 
@@ -199,6 +207,9 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--entries", type=int, default=30)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write cProfile stats of each run to FILE.<db>"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -209,7 +220,7 @@ def main() -> int:
         asyncio.run(serve(args.feeds, args.entries))
         return 0
     if args.child:
-        child(args.db, args.feeds, args.entries)
+        child(args.db, args.feeds, args.entries, args.profile)
         return 0
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for db in databases:
@@ -225,6 +236,7 @@ def main() -> int:
                 str(args.feeds),
                 "--entries",
                 str(args.entries),
+                *(["--profile", args.profile] if args.profile else []),
             ],
             capture_output=True,
             text=True,

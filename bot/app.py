@@ -21,22 +21,22 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 import handlers
-from bot.compose.compose import CategoryCache, CategorySet, Composer
 from bot.context import BOT_DATA_KEY, BotContext, bot_context
-from bot.i18n import SUPPORTED_LANGUAGES, choose_language, t, t_html
-from bot.ingest.fetch import Fetcher
+from bot.deliver.send import Transport
+from bot.i18n import choose_language, t_html
 from bot.logs import REDACTED, secret_parts
-from bot.services.admins import list_admins
+from bot.pipeline.articles import Pipeline
+from bot.services.catalog import CategoryCache
 from bot.settings import Settings
 from bot.telegram.botapi import BotApi
 from bot.telegram.request import AiohttpRequest
 from bot.web import WebServer, webhook_handler
-from handlers.readers import COMMANDS
+from handlers import menus
 
 # Time periods as timedelta (RetryAfter.retry_after …): the integer ones are deprecated and
 # warn. Read by PTB when it builds such objects, so set before any update is handled.
@@ -48,7 +48,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES: Final = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 POLL_TIMEOUT_SECONDS: Final = 30
 SEND_READ_TIMEOUT_SECONDS: Final = 30.0
-SHORTCUTS_KEY: Final = "nashra.shortcut_slugs"  # in bot_data: the shortcut commands registered
+OWNED_KEY: Final = "nashra.owned"  # in bot_data: what post_init opened, closed by post_shutdown
 
 
 def file_base_url(base_url: str) -> str:
@@ -62,11 +62,13 @@ def build_application(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     *,
-    fetcher: Fetcher | None = None,
-    composer: Composer | None = None,
+    categories: CategoryCache | None = None,
+    pipeline: Pipeline | None = None,
+    transport: Transport | None = None,
 ) -> App:
-    """The Application for the configured token and API URL, handlers registered; `fetcher`
-    and `composer` (the runtime's) serve the admins' source previews."""
+    """The Application for the configured token and API URL, handlers registered. The
+    runtime's `categories`, `pipeline` (the admins' source previews) and `transport` (posts
+    sent in answers) are shared when given; otherwise the bot has its own."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     base_url = settings.telegram_api_base_url
@@ -78,10 +80,15 @@ def build_application(
         .request(AiohttpRequest())
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data[BOT_DATA_KEY] = BotContext(
-        settings, sessions, CategoryCache(sessions), fetcher=fetcher, composer=composer
+        settings,
+        sessions,
+        categories or CategoryCache(sessions),
+        pipeline=pipeline,
+        transport=transport,
     )
     handlers.register(application)
     application.add_error_handler(on_error)
@@ -102,62 +109,32 @@ def open_bot_api(settings: Settings) -> BotApi:
 
 
 async def post_init(application: App) -> None:
-    """Load the categories, add their shortcut commands, register the commands per language,
-    and in each admin's chat the admin commands too."""
+    """Load the categories, add their shortcut commands, register the command menus; open the
+    Bot API client posts are sent through, unless the process gave its own."""
     ctx = bot_context_of(application)
+    if ctx.transport is None:
+        api = await _owned(application).enter_async_context(open_bot_api(ctx.settings))
+        ctx.transport = Transport(api)
     categories = await ctx.categories.get()
     slugs = handlers.register_shortcuts(application, categories)
-    application.bot_data[SHORTCUTS_KEY] = slugs
-    bot = application.bot
-    for language in (None, *SUPPORTED_LANGUAGES):
-        commands = _command_list(ctx.settings, categories, slugs, language, admin=False)
-        await bot.set_my_commands(commands, language_code=language)
-    async with ctx.sessions() as session:
-        admins = [entry.user_id for entry in await list_admins(session, ctx.settings)]
-    for user_id in admins:
-        await set_admin_commands(application, user_id)
-    log.info("bot @%s ready: %d commands, %d shortcuts", bot.username, len(COMMANDS), len(slugs))
+    await menus.set_menus(application, slugs)
+    log.info("bot @%s ready: %d shortcut commands", application.bot.username, len(slugs))
 
 
-def _command_list(
-    settings: Settings,
-    categories: CategorySet,
-    slugs: list[str],
-    language: str | None,
-    *,
-    admin: bool,
-) -> list[BotCommand]:
-    """The readers' commands and the category shortcuts (and the admin commands, for an
-    admin), described in `language` (None: the deployment's default)."""
-    shown = language or settings.default_language
-    names = [*COMMANDS, *(handlers.admin.commands() if admin else ())]
-    commands = [BotCommand(c, t(f"command.{c}", shown)) for c in names]
-    commands += [
-        BotCommand(s, t("command.shortcut", shown, category=categories.name(s, shown)))
-        for s in slugs
-    ]
-    return commands
+async def post_shutdown(application: App) -> None:
+    """Close what post_init opened."""
+    owned = application.bot_data.pop(OWNED_KEY, None)
+    if isinstance(owned, contextlib.AsyncExitStack):
+        await owned.aclose()
 
 
-async def set_admin_commands(application: App, user_id: int, *, admin: bool = True) -> bool:
-    """The command menu of an admin's private chat: the readers' commands plus the admin ones
-    (or, with `admin=False`, back to everyone's), for each language. Best effort: False when
-    Telegram refused, e.g. "chat not found" for a user who never started the bot."""
-    ctx = bot_context_of(application)
-    categories = await ctx.categories.get()
-    slugs: list[str] = application.bot_data.get(SHORTCUTS_KEY, [])
-    scope = BotCommandScopeChat(chat_id=user_id)
-    try:
-        for language in (None, *SUPPORTED_LANGUAGES):
-            if admin:
-                commands = _command_list(ctx.settings, categories, slugs, language, admin=True)
-                await application.bot.set_my_commands(commands, scope=scope, language_code=language)
-            else:
-                await application.bot.delete_my_commands(scope=scope, language_code=language)
-    except TelegramError as exc:
-        log.warning("could not set the admin commands of user %s: %s", user_id, exc)
-        return False
-    return True
+def _owned(application: App) -> contextlib.AsyncExitStack:
+    owned = application.bot_data.get(OWNED_KEY)
+    if isinstance(owned, contextlib.AsyncExitStack):
+        return owned
+    stack = contextlib.AsyncExitStack()
+    application.bot_data[OWNED_KEY] = stack
+    return stack
 
 
 async def on_error(update: object, context: Any) -> None:

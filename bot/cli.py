@@ -13,18 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from bot import cli_channels, cli_manage
-from bot.compose.compose import load_categories
 from bot.console import format_table, when
 from bot.ingest.fetch import FetchError
-from bot.ingest.poller import PollOutcome
-from bot.ingest.sourcelist import (
-    SourceListError,
-    make_spec,
-    read_opml,
-    read_source_file,
-    write_opml,
-)
+from bot.ingest.opml import read_opml, write_opml
+from bot.ingest.sourcelist import read_source_file
+from bot.ingest.sourcespec import SourceListError, make_spec
 from bot.logs import configure_logging
+from bot.pipeline.poller import PollOutcome
 from bot.run import Role, RoleError, make_poller, run
 from bot.runtime import open_database, open_runtime
 from bot.services import sources as source_service
@@ -65,14 +60,11 @@ async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     """Print the posts a feed (or one article page) would give, as plain text."""
     async with open_runtime(settings) as runtime:
-        async with runtime.sessions() as session:
-            categories = await load_categories(session)
         result = await preview(
             args.url,
             settings=settings,
-            fetcher=runtime.fetcher,
-            composer=runtime.composer,
-            categories=categories,
+            pipeline=runtime.pipeline,
+            categories=await runtime.categories.get(),
             name=args.name,
             limit=args.limit,
         )
@@ -84,8 +76,7 @@ async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_summarize(settings: Settings, args: argparse.Namespace) -> int:
     """Summaries for a JSONL data set, one output line per input line."""
     async with open_runtime(settings) as runtime:
-        async with runtime.sessions() as session:
-            categories = await load_categories(session)
+        categories = await runtime.categories.get()
         with (
             open(args.jsonl, encoding="utf-8") as source,  # noqa: ASYNC230
             open(args.out, "w", encoding="utf-8") as out,  # noqa: ASYNC230

@@ -19,6 +19,7 @@ from bot.services import categories as category_service
 from bot.services.audit import CLI, DEFAULT_LIMIT, MAX_LIMIT, audit_lines
 from bot.services.stats import collect_stats, duration
 from bot.settings import Settings
+from handlers.commands import RESERVED
 
 
 async def cmd_admins_list(settings: Settings, _args: argparse.Namespace) -> int:
@@ -78,7 +79,13 @@ async def cmd_categories_list(settings: Settings, _args: argparse.Namespace) -> 
 async def cmd_categories_add(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
         category = await category_service.add_category(
-            session, CLI, args.slug, ar=args.ar, en=args.en, aliases=args.alias or ()
+            session,
+            CLI,
+            args.slug,
+            ar=args.ar,
+            en=args.en,
+            aliases=args.alias or (),
+            reserved=RESERVED,
         )
         print(
             f"added category {category.slug}"

@@ -1,4 +1,5 @@
-"""What the Telegram handlers share: settings, database sessions, categories, admin checks.
+"""What the Telegram handlers share: settings, database sessions, categories, admin checks,
+the article pipeline and the post transport.
 
 One `BotContext` is built with the Application and kept in `application.bot_data`; handlers
 reach it with `bot_context(context)`. Nothing here opens anything at import time.
@@ -15,8 +16,9 @@ from telegram import Bot
 from telegram.constants import ChatMemberStatus
 from telegram.ext import CallbackContext
 
-from bot.compose.compose import CategoryCache, Composer
-from bot.ingest.fetch import Fetcher
+from bot.deliver.send import Transport
+from bot.pipeline.articles import Pipeline
+from bot.services.catalog import CategoryCache
 from bot.settings import Settings
 
 BOT_DATA_KEY: Final = "nashra"
@@ -50,10 +52,12 @@ class BotContext:
     sessions: async_sessionmaker[AsyncSession]
     categories: CategoryCache
     admins: AdminCache = field(default_factory=AdminCache)
-    # The process's fetcher and composer (`nashra run` passes the runtime's), for the admins'
-    # source previews; without them a preview opens a fetcher of its own.
-    fetcher: Fetcher | None = None
-    composer: Composer | None = None
+    pipeline: Pipeline | None = None
+    """The process's pipeline (`nashra run` passes the runtime's), for the admins' source
+    previews; without it a preview opens a fetcher of its own."""
+    transport: Transport | None = None
+    """Posts sent in answers (/latest, previews) go through it: the outbox's client, or one
+    the Application opens at start."""
 
 
 def bot_context(context: CallbackContext[Any, Any, Any, Any]) -> BotContext:

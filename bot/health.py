@@ -15,13 +15,12 @@ from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.web import WebServer
 from storage import deliveries as delivery_store
-from storage.models import Source
+from storage import sources as source_store
 from storage.types import utcnow
 
 DATABASE_TIMEOUT_SECONDS: Final = 3.0
@@ -48,8 +47,7 @@ class Health:
         try:
             async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
                 async with self._sessions() as session:
-                    await session.execute(text("SELECT 1"))
-                    last = await session.scalar(select(func.max(Source.last_success_at)))
+                    last = await source_store.last_success(session)
                     backlog = await delivery_store.waiting_count(session, due_by=self._clock())
             report["database"] = "ok"
             report["last_successful_poll_age_seconds"] = (

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import deliveries as delivery_store
+from storage import claims as claim_store
 from storage import sources as source_store
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,12 @@ async def release_dead_local_leases(
     """Free what dead workers of this host held; returns (sources, deliveries) freed."""
     async with sessions.begin() as session:
         owners = await source_store.lease_owners(session, now=now)
-        owners |= await delivery_store.lease_owners(session)
+        owners |= await claim_store.lease_owners(session)
         dead = sorted(owner for owner in owners if is_dead_local(owner))
         if not dead:
             return 0, 0
         sources = await source_store.release_leases(session, dead)
-        deliveries = await delivery_store.release_leases(session, dead)
+        deliveries = await claim_store.release_leases(session, dead)
     if sources or deliveries:
         log.warning(
             "released what dead workers held: %d sources, %d deliveries (%s)",

@@ -23,12 +23,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.app import build_application, open_bot_api, running
-from bot.deliver.send import ApiTransport
+from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.health import Health
-from bot.ingest.poller import Poller
-from bot.ingest.schedule import PollLoop
 from bot.leases import release_dead_local_leases
+from bot.pipeline.poller import Poller
+from bot.pipeline.schedule import PollLoop
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
 from bot.web import WebServer
@@ -62,9 +62,13 @@ async def run(settings: Settings, role: Role = Role.ALL) -> int:
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
 
         sender: Sender | None = None
+        transport: Transport | None = None
+        if sends or answers:
+            # One Bot API client for the outbox and the posts the bot sends in answers.
+            transport = Transport(await stack.enter_async_context(open_bot_api(settings)))
         if sends:
-            api = await stack.enter_async_context(open_bot_api(settings))
-            sender = Sender(settings, runtime.sessions, ApiTransport(api))
+            assert transport is not None
+            sender = Sender(settings, runtime.sessions, transport, categories=runtime.categories)
         loop: PollLoop | None = None
         if polls:
             loop = PollLoop(settings, make_poller(runtime, sender.wake if sender else None))
@@ -83,7 +87,11 @@ async def run(settings: Settings, role: Role = Role.ALL) -> int:
             log.info("polling: looking for due sources every %.0f s", settings.poll_tick_seconds)
         if answers:
             application = build_application(
-                settings, runtime.sessions, fetcher=runtime.fetcher, composer=runtime.composer
+                settings,
+                runtime.sessions,
+                categories=runtime.categories,
+                pipeline=runtime.pipeline,
+                transport=transport,
             )
             await stack.enter_async_context(running(application, web=webhook_server))
         elif webhook_server is not None:
@@ -106,6 +114,7 @@ def make_poller(runtime: Runtime, on_queued: Callable[[], None] | None = None) -
         runtime.sessions,
         runtime.fetcher,
         composer=runtime.composer,
+        categories=runtime.categories,
         on_queued=on_queued,
     )
 

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.compose.compose import Composer
 from bot.compose.llm import LLMSummarizer
 from bot.ingest.fetch import Fetcher
+from bot.pipeline.articles import Pipeline
+from bot.services.catalog import CategoryCache
 from bot.settings import Settings
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
@@ -23,6 +25,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     fetcher: Fetcher
     composer: Composer
+    pipeline: Pipeline
+    categories: CategoryCache
 
 
 @asynccontextmanager
@@ -46,4 +50,13 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIter
         Fetcher(settings) as fetcher,
     ):
         llm = LLMSummarizer(settings, fetcher.session) if settings.summarizer == "llm" else None
-        yield Runtime(settings, engine, sessions, fetcher, Composer(settings, llm))
+        composer = Composer(settings, llm)
+        yield Runtime(
+            settings,
+            engine,
+            sessions,
+            fetcher,
+            composer,
+            Pipeline(settings, fetcher, composer),
+            CategoryCache(sessions),
+        )

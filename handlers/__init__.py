@@ -14,7 +14,8 @@ from telegram.ext import (
 )
 
 from bot.compose.compose import CategorySet
-from handlers import admin, membership, readers
+from handlers import admin_channels, admin_manage, admin_sources, membership, readers
+from handlers.commands import RESERVED
 from handlers.common import shortcut_slugs
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -35,7 +36,10 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("latest", readers.latest, filters=_MESSAGES),
         CommandHandler("language", readers.language_command, filters=_MESSAGES),
         CommandHandler("quiet", readers.quiet, filters=_MESSAGES),
-        *admin.handlers(),
+        # Every admin command, button and upload, behind the admins' gate (handlers/admin.py).
+        *admin_sources.handlers(),
+        *admin_channels.handlers(),
+        *admin_manage.handlers(),
         # Every other button press: toggle data is validated there, anything else answered
         # invalid.
         CallbackQueryHandler(readers.toggle_subscription),
@@ -50,7 +54,7 @@ def register(application: App) -> None:
 
 def register_shortcuts(application: App, categories: CategorySet) -> list[str]:
     """One command per category (/politics …), from the categories stored; the slugs added."""
-    slugs = shortcut_slugs(categories, frozenset(readers.COMMANDS))
+    slugs = shortcut_slugs(categories, RESERVED)
     if slugs:
         application.add_handler(CommandHandler(slugs, readers.shortcut, filters=_MESSAGES))
     return slugs

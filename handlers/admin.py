@@ -3,6 +3,7 @@
 Each admin area (`admin_sources`, `admin_channels`, `admin_manage`) lists its handlers with
 `command(...)`, `button(...)` and `upload(...)` below, which put the gate in front: a user who
 is not an admin (ADMIN_IDS, or added with /addadmin) gets a refusal and nothing changes.
+`handlers/__init__` registers the areas' lists.
 Admin buttons carry callback data `adm:v1:<area>:…`; the gate checks the presser, and each
 area validates the rest (a forged or stale button changes nothing).
 """
@@ -79,17 +80,3 @@ def upload(
 ) -> Handler:
     """A document sent to the bot in a private chat (an .opml file), behind the gate."""
     return MessageHandler(file_filter & tg_filters.ChatType.PRIVATE & _MESSAGES, gated(callback))
-
-
-def handlers() -> list[Handler]:
-    """Every admin handler, tried before the readers' catch-all button handler."""
-    from handlers import admin_channels, admin_manage, admin_sources
-
-    return [*admin_sources.handlers(), *admin_channels.handlers(), *admin_manage.handlers()]
-
-
-def commands() -> list[str]:
-    """The admin commands, for setMyCommands in the admins' chats."""
-    from handlers import admin_channels, admin_manage, admin_sources
-
-    return [*admin_sources.COMMANDS, *admin_channels.COMMANDS, *admin_manage.COMMANDS]

@@ -23,11 +23,12 @@ from bot.services import channels as service
 from bot.services.audit import Actor
 from bot.services.channels import ChannelError, ChannelInfo
 from handlers.admin import CALLBACK_PREFIX, Handler, button, command
+from handlers.commands import ADMIN_CHANNELS
 from handlers.common import KEYBOARD_COLUMNS, Context, category_names, language_of, reply
 
 log = logging.getLogger(__name__)
 
-COMMANDS: Final[list[str]] = ["addchannel", "channels", "delchannel", "channelcats"]
+COMMANDS: Final = ADMIN_CHANNELS
 
 AREA: Final = "ch"
 _PREFIX: Final = f"{CALLBACK_PREFIX}{AREA}:"

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -29,23 +28,15 @@ from bot.i18n import Html, join, t, t_html
 from bot.services import admins as admin_service
 from bot.services import categories as category_service
 from bot.services.audit import DEFAULT_LIMIT, MAX_LIMIT, Actor, audit_lines
-from bot.services.categories import CategoryError
+from bot.services.categories import CategoryError, CategoryView
 from bot.services.stats import collect_stats
 from handlers.admin import CALLBACK_PREFIX, Handler, button, command
+from handlers.commands import ADMIN_MANAGE, RESERVED
 from handlers.common import Context, language_of, reply
-from storage.models import Category
+from handlers.menus import set_admin_commands
 
 AREA: Final = "mg"
-COMMANDS: Final[list[str]] = [
-    "addcategory",
-    "renamecategory",
-    "delcategory",
-    "stats",
-    "audit",
-    "admins",
-    "addadmin",
-    "deladmin",
-]
+COMMANDS: Final = ADMIN_MANAGE
 DELETE_DATA: Final = re.compile(r"adm:v1:mg:del:([1-9][0-9]{0,17}):([1-9][0-9]{0,17})")
 CANCEL_DATA: Final = f"{CALLBACK_PREFIX}{AREA}:cancel"
 USER_ID: Final = re.compile(r"[1-9][0-9]{0,18}")
@@ -84,9 +75,8 @@ def _error(exc: CategoryError, language: str) -> Html:
     return t_html(f"admin_manage.error.{exc.key}", language, **exc.values)
 
 
-def _category_text(key: str, category: Category, language: str) -> Html:
-    names = category.names
-    aliases = sorted(a.alias for a in category.aliases)
+def _category_text(key: str, category: CategoryView, language: str) -> Html:
+    names, aliases = category.names, category.aliases
     return t_html(
         key,
         language,
@@ -113,9 +103,11 @@ async def add_category(update: Update, context: Context, actor: Actor) -> None:
     try:
         async with bot_context(context).sessions.begin() as session:
             category = await category_service.add_category(
-                session, actor, slug, ar=ar, en=en, aliases=aliases
+                session, actor, slug, ar=ar, en=en, aliases=aliases, reserved=RESERVED
             )
-            text = _category_text("admin_manage.category.added", category, language)
+            text = _category_text(
+                "admin_manage.category.added", CategoryView.of(category), language
+            )
     except CategoryError as exc:
         await _usage(update, "addcategory", language, _error(exc, language))
         return
@@ -137,7 +129,9 @@ async def rename_category(update: Update, context: Context, actor: Actor) -> Non
             category = await category_service.rename_category(
                 session, actor, slug, ar=ar, en=en, aliases=aliases
             )
-            text = _category_text("admin_manage.category.renamed", category, language)
+            text = _category_text(
+                "admin_manage.category.renamed", CategoryView.of(category), language
+            )
     except CategoryError as exc:
         await _usage(update, "renamecategory", language, _error(exc, language))
         return
@@ -206,15 +200,7 @@ async def on_button(update: Update, context: Context, actor: Actor) -> None:
     if match is not None:
         try:
             async with bot_context(context).sessions.begin() as session:
-                slugs = dict(
-                    (
-                        await session.execute(
-                            select(Category.id, Category.slug).where(
-                                Category.id.in_((int(match[1]), int(match[2])))
-                            )
-                        )
-                    ).all()
-                )
+                slugs = await category_service.slugs_of(session, (int(match[1]), int(match[2])))
                 slug, target = slugs.get(int(match[1])), slugs.get(int(match[2]))
                 if slug is not None and target is not None:
                     report = await category_service.delete_category(
@@ -433,8 +419,6 @@ async def remove_admin(update: Update, context: Context, actor: Actor) -> None:
 
 async def _update_menu(context: Context, user_id: int, *, admin: bool) -> bool:
     """Best effort: the user's chat gets (or loses) the admin commands in its menu."""
-    from bot.app import set_admin_commands
-
     return await set_admin_commands(context.application, user_id, admin=admin)
 
 

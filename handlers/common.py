@@ -1,9 +1,10 @@
-"""What every audience's handlers share: the reader's language, replies, the categories
-keyboard and its callback data."""
+"""What every audience's handlers share: the update's turn (its chat's settings and language,
+read once), replies, the categories keyboard and its callback data."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 from telegram import Chat as TgChat
@@ -18,11 +19,10 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.compose.compose import CategorySet
-from bot.context import bot_context
+from bot.context import BotContext, bot_context
 from bot.i18n import Html, choose_language, join
+from bot.services.chats import ChatSettings, chat_settings
 from bot.services.subscriptions import ChatRef
-from storage import chats as chat_store
-from storage.models import ChatKind
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -33,6 +33,39 @@ TOGGLE_DATA: Final = re.compile(r"sub:v1:([1-9][0-9]{0,17})")
 KEYBOARD_COLUMNS: Final = 2
 COMMAND_NAME: Final = re.compile(r"[a-z0-9_]{1,32}")
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+_TURN: Final = "nashra_turn"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One update as its handlers need it, read once: the shared context, the chat's stored
+    settings (None for a chat never seen), the language to answer in, the categories."""
+
+    ctx: BotContext
+    chat: ChatSettings | None
+    language: str
+    categories: CategorySet
+
+
+async def turn(update: Update, context: Context) -> Turn:
+    """The update's turn, read from the database on the first call and kept with `context`."""
+    kept = vars(context).get(_TURN)
+    if isinstance(kept, Turn):
+        return kept
+    ctx = bot_context(context)
+    stored: ChatSettings | None = None
+    if update.effective_chat is not None:
+        async with ctx.sessions() as session:
+            stored = await chat_settings(session, update.effective_chat.id)
+    user = update.effective_user
+    language = choose_language(
+        stored.language if stored is not None else None,
+        user.language_code if user is not None else None,
+        ctx.settings.default_language,
+    )
+    made = Turn(ctx, stored, language, await ctx.categories.get())
+    vars(context)[_TURN] = made
+    return made
 
 
 def toggle_data(category_id: int) -> str:
@@ -46,7 +79,7 @@ def parse_toggle(data: str | None) -> int | None:
 
 
 def chat_ref(chat: TgChat) -> ChatRef:
-    return ChatRef(chat.id, ChatKind(chat.type), title=chat.title, username=chat.username)
+    return ChatRef.of(chat.id, chat.type, chat.title, chat.username)
 
 
 def is_private(chat: TgChat) -> bool:
@@ -55,15 +88,7 @@ def is_private(chat: TgChat) -> bool:
 
 async def language_of(update: Update, context: Context) -> str:
     """The chat's own setting, else the user's language_code, else the deployment default."""
-    ctx = bot_context(context)
-    stored: str | None = None
-    if update.effective_chat is not None:
-        async with ctx.sessions() as session:
-            chat = await chat_store.get_chat(session, update.effective_chat.id)
-        stored = chat.language if chat is not None else None
-    user = update.effective_user
-    code = user.language_code if user is not None else None
-    return choose_language(stored, code, ctx.settings.default_language)
+    return (await turn(update, context)).language
 
 
 async def reply(

@@ -14,11 +14,10 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.context import bot_context
 from bot.i18n import Html, choose_language, t_html
+from bot.services import chats as chat_service
 from bot.services.admins import is_admin
 from handlers.admin_channels import channel_keyboard
 from handlers.common import NO_PREVIEW, Context, chat_ref
-from storage import chats as chat_store
-from storage import subscriptions as subscription_store
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +45,14 @@ async def my_chat_member(update: Update, context: Context) -> None:
     async with ctx.sessions.begin() as session:
         if status in _GONE:
             reason = "blocked" if chat.type == "private" else f"bot {status}"
-            await chat_store.set_inactive(session, chat.id, reason)
-            log.info("chat %s: %s", chat.id, reason)
+            await chat_service.bot_left(session, chat.id, reason)
         else:
-            ref = chat_ref(chat)
-            row = await chat_store.upsert_chat(
-                session,
-                ref.telegram_id,
-                ref.kind,
-                title=ref.title,
-                username=ref.username,
-                added_by=change.from_user.id,
-                activate=True,
-            )
+            row = await chat_service.bot_joined(session, chat_ref(chat), change.from_user.id)
             chat_row_id = row.id
-            log.info("chat %s: bot is %s", chat.id, status)
+    if chat_row_id is None:
+        log.info("chat %s: bot %s", chat.id, status)
+    else:
+        log.info("chat %s: bot is %s", chat.id, status)
     if chat_row_id is not None and chat.type == ChatType.CHANNEL:
         await _offer_channel(change, context, chat_row_id)
 
@@ -81,8 +73,8 @@ async def _offer_channel(change: ChatMemberUpdated, context: Context, chat_row_i
         if user.is_bot or not await is_admin(session, ctx.settings, user.id):
             log.info("channel %s: promoted by %s, not an admin of the bot", change.chat.id, user.id)
             return
-        private = await chat_store.get_chat(session, user.id)
-        subscribed = await subscription_store.subscribed_category_ids(session, chat_row_id)
+        private = await chat_service.chat_settings(session, user.id)
+        subscribed = await chat_service.subscribed_by_row(session, chat_row_id)
     language = choose_language(
         private.language if private is not None else None,
         user.language_code,

@@ -12,15 +12,15 @@ from zoneinfo import available_timezones
 from telegram import Message, Update
 
 from bot.compose.compose import CategorySet
-from bot.compose.post import post_content
-from bot.compose.render import render_post, shorten, site_name
-from bot.context import bot_context
-from bot.deliver.send import PtbTransport, SendFailed, send_post
-from bot.deliver.verdicts import Verdict
+from bot.compose.post import post_for
+from bot.compose.render import shorten
+from bot.deliver.send import send_reply_post
 from bot.i18n import SUPPORTED_LANGUAGES, Html, t, t_html
+from bot.services import chats as chat_service
+from bot.services import posts as post_service
 from bot.services import subscriptions as service
 from bot.text.clean import clean_text
-from bot.text.fold import alias_key
+from handlers.commands import READERS, RESERVED
 from handlers.common import (
     Context,
     all_category_names,
@@ -32,26 +32,11 @@ from handlers.common import (
     parse_toggle,
     reply,
     shortcut_slugs,
+    turn,
 )
 from handlers.groups import may_change_settings, refuse_non_admin
-from storage import chats as chat_store
-from storage import deliveries as delivery_store
-from storage import posts as post_store
-from storage.categories import find_category
-from storage.models import Category
-from storage.types import utcnow
 
-COMMANDS: Final = (
-    "start",
-    "help",
-    "categories",
-    "subscribe",
-    "unsubscribe",
-    "mysubs",
-    "latest",
-    "language",
-    "quiet",
-)
+COMMANDS: Final = READERS
 LATEST_DEFAULT: Final = 5
 LATEST_MIN: Final = 1
 LATEST_MAX: Final = 20
@@ -75,11 +60,11 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     """List every command and the category shortcuts."""
-    language = await language_of(update, context)
-    categories = await bot_context(context).categories.get()
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     lines = [
         t_html("help.shortcut", language, command=slug, category=categories.name(slug, language))
-        for slug in shortcut_slugs(categories, frozenset(COMMANDS))
+        for slug in shortcut_slugs(categories, RESERVED)
     ]
     text = t_html(
         "help.text",
@@ -93,8 +78,8 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def categories_command(update: Update, context: Context) -> None:
     """List the categories with their shortcut commands."""
-    language = await language_of(update, context)
-    categories = await bot_context(context).categories.get()
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     items = [
         t_html(
             "categories.item", language, category=categories.name(i.slug, language), command=i.slug
@@ -112,18 +97,19 @@ async def subscribe(update: Update, context: Context) -> None:
     if not await may_change_settings(update, context):
         await refuse_non_admin(update, context)
         return
-    language = await language_of(update, context)
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     chat = update.effective_chat
     assert chat is not None
-    ctx = bot_context(context)
-    categories = await ctx.categories.get()
-    async with ctx.sessions.begin() as session:
+    async with now.ctx.sessions.begin() as session:
         resolved = await service.resolve_categories(session, context.args)
-        if resolved.unknown:
-            await _unknown_category(update, resolved.unknown[0], categories, language)
-            return
         ids = [c.id for c in resolved.found]
-        new = await service.subscribe(session, chat_ref(chat), ids)
+        new = (
+            await service.subscribe(session, chat_ref(chat), ids) if not resolved.unknown else None
+        )
+    if new is None:
+        await _unknown_category(update, resolved.unknown[0], categories, language)
+        return
     if new:
         text = t_html(
             "subscribe.done", language, categories=category_names(categories, new, language)
@@ -145,21 +131,23 @@ async def unsubscribe(update: Update, context: Context) -> None:
         return
     chat = update.effective_chat
     assert chat is not None
-    ctx = bot_context(context)
-    categories = await ctx.categories.get()
+    now = await turn(update, context)
+    categories = now.categories
     everything = len(context.args) == 1 and context.args[0].casefold() in ALL_WORDS
     if everything:
-        async with ctx.sessions.begin() as session:
+        async with now.ctx.sessions.begin() as session:
             await service.unsubscribe(session, chat.id, None)
         await reply(update, t_html("unsubscribe.all_done", language))
         return
-    async with ctx.sessions.begin() as session:
+    gone: set[int] | None = None
+    async with now.ctx.sessions.begin() as session:
         resolved = await service.resolve_categories(session, context.args)
-        if resolved.unknown:
-            await _unknown_category(update, resolved.unknown[0], categories, language)
-            return
         ids = [c.id for c in resolved.found]
-        gone = await service.unsubscribe(session, chat.id, ids)
+        if not resolved.unknown:
+            gone = await service.unsubscribe(session, chat.id, ids)
+    if gone is None:
+        await _unknown_category(update, resolved.unknown[0], categories, language)
+        return
     if gone:
         text = t_html(
             "unsubscribe.done", language, categories=category_names(categories, gone, language)
@@ -172,12 +160,11 @@ async def unsubscribe(update: Update, context: Context) -> None:
 
 async def mysubs(update: Update, context: Context) -> None:
     """List the chat's subscriptions."""
-    language = await language_of(update, context)
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     chat = update.effective_chat
     assert chat is not None
-    ctx = bot_context(context)
-    categories = await ctx.categories.get()
-    async with ctx.sessions() as session:
+    async with now.ctx.sessions() as session:
         ids = await service.subscribed(session, chat.id)
     if not ids:
         await reply(update, t_html("mysubs.none", language))
@@ -194,8 +181,8 @@ async def latest(update: Update, context: Context) -> None:
         count_text = args.pop()
     elif len(args) >= 2:
         # "/latest politics abc" is a bad count, unless the words name one category.
-        async with bot_context(context).sessions() as session:
-            whole = await find_category(session, alias_key(" ".join(args)))
+        async with (await turn(update, context)).ctx.sessions() as session:
+            whole = await service.find_category(session, " ".join(args))
         if whole is None:
             await _latest_usage(update, context)
             return
@@ -228,9 +215,8 @@ async def language_command(update: Update, context: Context) -> None:
         return
     chat = update.effective_chat
     assert chat is not None
-    async with bot_context(context).sessions.begin() as session:
-        await service.ensure_chat(session, chat_ref(chat))
-        await chat_store.set_language(session, chat.id, choice)
+    async with (await turn(update, context)).ctx.sessions.begin() as session:
+        await chat_service.set_language(session, chat_ref(chat), choice)
     await reply(update, t_html("language.changed", choice))
 
 
@@ -242,9 +228,8 @@ async def quiet(update: Update, context: Context) -> None:
     if not is_private(chat):
         await reply(update, t_html("quiet.private_only", language))
         return
-    ctx = bot_context(context)
-    async with ctx.sessions() as session:
-        stored = await chat_store.get_chat(session, chat.id)
+    now = await turn(update, context)
+    ctx, stored = now.ctx, now.chat
     stored_zone = stored.timezone if stored is not None else None
     zone = stored_zone or ctx.settings.timezone
     usage = t_html("quiet.usage", language, zone=zone)
@@ -259,9 +244,7 @@ async def quiet(update: Update, context: Context) -> None:
         return
     if len(args) == 1 and args[0].casefold() in OFF_WORDS:
         async with ctx.sessions.begin() as session:
-            await service.ensure_chat(session, chat_ref(chat))
-            row = await chat_store.set_quiet_hours(session, chat.id, None, None, stored_zone)
-            await delivery_store.release_quiet_hold(session, row.id, now=utcnow())
+            await chat_service.set_quiet_hours(session, chat_ref(chat), None, None, stored_zone)
         await reply(update, t_html("quiet.off", language))
         return
     span = parse_quiet(args)
@@ -270,9 +253,7 @@ async def quiet(update: Update, context: Context) -> None:
         return
     zone = span.timezone or zone
     async with ctx.sessions.begin() as session:
-        await service.ensure_chat(session, chat_ref(chat))
-        row = await chat_store.set_quiet_hours(session, chat.id, span.start, span.end, zone)
-        await delivery_store.release_quiet_hold(session, row.id, now=utcnow())
+        await chat_service.set_quiet_hours(session, chat_ref(chat), span.start, span.end, zone)
     text = t_html("quiet.set", language, start=clock(span.start), end=clock(span.end), zone=zone)
     await reply(update, text)
 
@@ -282,9 +263,8 @@ async def toggle_subscription(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    language = await language_of(update, context)
-    ctx = bot_context(context)
-    categories = await ctx.categories.get()
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     category_id = parse_toggle(query.data)
     message = query.message
     if (
@@ -297,7 +277,7 @@ async def toggle_subscription(update: Update, context: Context) -> None:
     if not await may_change_settings(update, context):
         await query.answer(t("alert.admins_only", language), show_alert=True)
         return
-    async with ctx.sessions.begin() as session:
+    async with now.ctx.sessions.begin() as session:
         now_subscribed, ids = await service.toggle(session, chat_ref(message.chat), category_id)
     slug = categories.slug_of(category_id) or ""
     key = "alert.subscribed" if now_subscribed else "alert.unsubscribed"
@@ -309,12 +289,11 @@ async def toggle_subscription(update: Update, context: Context) -> None:
 
 
 async def _show_keyboard(update: Update, context: Context, key: str) -> None:
-    language = await language_of(update, context)
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     chat = update.effective_chat
     assert chat is not None
-    ctx = bot_context(context)
-    categories = await ctx.categories.get()
-    async with ctx.sessions() as session:
+    async with now.ctx.sessions() as session:
         ids = await service.subscribed(session, chat.id)
     user = update.effective_user
     if key == "start.greeting":
@@ -336,8 +315,8 @@ async def _unknown_category(
 
 
 async def _latest_usage(update: Update, context: Context) -> None:
-    language = await language_of(update, context)
-    categories = await bot_context(context).categories.get()
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     example = categories.infos[0].slug if categories.infos else "politics"
     text = t_html(
         "latest.usage", language, min_count=LATEST_MIN, max_count=LATEST_MAX, example=example
@@ -404,43 +383,41 @@ async def _send_latest(
     else:
         await _latest_usage(update, context)
         return
-    ctx = bot_context(context)
-    categories = await ctx.categories.get()
-    category: Category | None = None
+    now = await turn(update, context)
+    ctx, categories = now.ctx, now.categories
+    category_id: int | None = None
     async with ctx.sessions() as session:
         if names:
             resolved = await service.resolve_categories(session, names)
-            if resolved.unknown or len(resolved.found) != 1:
-                if resolved.unknown:
-                    await _unknown_category(update, resolved.unknown[0], categories, language)
-                else:
-                    await _latest_usage(update, context)
-                return
-            category = resolved.found[0]
-        rows = await post_store.latest_ready(session, category.id if category else None, count)
+            if not resolved.unknown and len(resolved.found) == 1:
+                category_id = resolved.found[0].id
+            rows = (
+                []
+                if category_id is None
+                else await post_service.latest(session, category_id, count)
+            )
+        else:
+            rows = await post_service.latest(session, None, count)
+    if names and category_id is None:
+        if resolved.unknown:
+            await _unknown_category(update, resolved.unknown[0], categories, language)
+        else:
+            await _latest_usage(update, context)
+        return
     if not rows:
-        if category is None:
+        if category_id is None:
             await reply(update, t_html("latest.empty_all", language))
         else:
-            name = categories.name(category.slug, language)
+            slug = categories.slug_of(category_id) or ""
+            name = categories.name(slug, language)
             await reply(update, t_html("latest.empty", language, category=name))
         return
     message = update.effective_message
     assert message is not None
+    transport = ctx.transport
+    assert transport is not None, "post_init opens the transport"
     # In groups the posts answer the command, as every reply there does; in private chats not.
     reply_to = None if is_private(message.chat) else message.message_id
     for article, source in rows:
-        content = post_content(
-            article,
-            site=site_name(article.url or source.site_url or source.url, source.name),
-            categories=categories,
-            settings=ctx.settings,
-        )
-        post = render_post(content, ctx.settings)
-        transport = PtbTransport(context.bot)
-        try:
-            await send_post(transport, message.chat_id, post, reply_to=reply_to)
-        except SendFailed as failure:
-            if failure.judgement.verdict is not Verdict.BAD_MARKUP:
-                raise
-            await send_post(transport, message.chat_id, post, plain=True, reply_to=reply_to)
+        post = post_for(article, source, categories=categories, settings=ctx.settings)
+        await send_reply_post(transport, message.chat_id, post, reply_to=reply_to)

@@ -105,3 +105,37 @@ async def set_quiet_hours(
     chat = await get_chat(session, telegram_id)
     assert chat is not None
     return chat
+
+
+async def list_channels(session: AsyncSession) -> list[Chat]:
+    """Every channel row, active ones first, then by id (read afresh)."""
+    rows = await session.scalars(
+        select(Chat)
+        .where(Chat.kind == ChatKind.CHANNEL)
+        .order_by(Chat.active.desc(), Chat.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def find_channel(
+    session: AsyncSession,
+    *,
+    row_id: int | None = None,
+    telegram_id: int | None = None,
+    username: str | None = None,
+) -> Chat | None:
+    """The channel with this row id, Telegram id or @username (case-insensitive), read
+    afresh."""
+    query = (
+        select(Chat).where(Chat.kind == ChatKind.CHANNEL).execution_options(populate_existing=True)
+    )
+    if row_id is not None:
+        return await session.scalar(query.where(Chat.id == row_id))
+    if telegram_id is not None:
+        return await session.scalar(query.where(Chat.telegram_id == telegram_id))
+    if username is None:
+        return None
+    wanted = username.casefold()
+    rows = await session.scalars(query.where(Chat.username.is_not(None)))
+    return next((c for c in rows if (c.username or "").casefold() == wanted), None)

@@ -8,11 +8,10 @@ sent), and no faster than its `next_send_at` allows.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     Table,
@@ -30,7 +29,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.articles import insert_ignoring_conflicts
-from storage.db import dialect_name
 from storage.models import (
     Article,
     ArticleStatus,
@@ -38,7 +36,6 @@ from storage.models import (
     ChatKind,
     Delivery,
     DeliveryState,
-    Source,
     Subscription,
 )
 from storage.types import UTCDateTime
@@ -90,245 +87,6 @@ async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: dat
     )
     result = await session.execute(statement)
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatTarget:
-    """What sending to a chat needs, copied out of its row."""
-
-    id: int
-    telegram_id: int
-    kind: ChatKind
-    language: str | None
-    quiet_start_minute: int | None
-    quiet_end_minute: int | None
-    timezone: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedDelivery:
-    id: int
-    article_id: int
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """Deliveries for one chat, oldest first: one post, or several to send as a digest."""
-
-    chat: ChatTarget
-    deliveries: tuple[ClaimedDelivery, ...]
-
-    @property
-    def ids(self) -> tuple[int, ...]:
-        return tuple(d.id for d in self.deliveries)
-
-    @property
-    def is_digest(self) -> bool:
-        return len(self.deliveries) > 1
-
-
-async def release_expired(session: AsyncSession, *, now: datetime) -> int:
-    """Deliveries whose worker's lease ran out (it died) wait to be claimed again."""
-    result = await session.execute(
-        update(_deliveries)
-        .where(_deliveries.c.state == DeliveryState.SENDING, _deliveries.c.lease_until < now)
-        .values(state=DeliveryState.PENDING, lease_owner=None, lease_until=None)
-    )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-
-
-async def lease_owners(session: AsyncSession) -> set[str]:
-    """The workers with deliveries being sent."""
-    rows = await session.scalars(
-        select(_deliveries.c.lease_owner)
-        .where(_deliveries.c.state == DeliveryState.SENDING)
-        .distinct()
-    )
-    return {owner for owner in rows if owner is not None}
-
-
-async def release_leases(session: AsyncSession, owners: Sequence[str]) -> int:
-    """The deliveries these (dead) workers were sending are pending again."""
-    result = await session.execute(
-        update(_deliveries)
-        .where(_deliveries.c.state == DeliveryState.SENDING, _deliveries.c.lease_owner.in_(owners))
-        .values(state=DeliveryState.PENDING, lease_owner=None, lease_until=None)
-    )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-
-
-async def claim(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    limit: int,
-    owner: str,
-    lease: timedelta,
-    digest_threshold: int = 0,
-    digest_max: int = 20,
-) -> list[Claim]:
-    """Lease up to `limit` due deliveries, at most one post per chat, oldest due first.
-
-    A chat with more than `digest_threshold` (when > 0) due deliveries has its oldest
-    `digest_max` claimed together, for a digest; those count towards `limit`.
-    """
-    if limit <= 0:
-        return []
-    earlier = _deliveries.alias("earlier")
-    older_waiting = (
-        select(literal(1))
-        .where(
-            earlier.c.chat_id == _deliveries.c.chat_id,
-            earlier.c.id < _deliveries.c.id,
-            earlier.c.state.in_(WAITING),
-        )
-        .exists()
-    )
-    columns = [
-        _deliveries.c.id,
-        _deliveries.c.chat_id,
-        _deliveries.c.article_id,
-        _deliveries.c.attempts,
-        _chats.c.telegram_id,
-        _chats.c.kind,
-        _chats.c.language,
-        _chats.c.quiet_start_minute,
-        _chats.c.quiet_end_minute,
-        _chats.c.timezone,
-    ]
-    query = (
-        select(*columns)
-        .join(_chats, _chats.c.id == _deliveries.c.chat_id)
-        .where(
-            _deliveries.c.state == DeliveryState.PENDING,
-            _deliveries.c.next_attempt_at <= now,
-            _chats.c.active.is_(True),
-            or_(_chats.c.next_send_at.is_(None), _chats.c.next_send_at <= now),
-            ~older_waiting,
-        )
-        .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
-        .limit(limit)
-    )
-    postgres = dialect_name(session) == "postgresql"
-    if postgres:
-        query = query.with_for_update(of=_deliveries, skip_locked=True)
-    heads = list(await session.execute(query))
-    if not heads:
-        return []
-    by_chat: dict[int, list[int]] = {row[1]: [row[0]] for row in heads}
-    if digest_threshold > 0:
-        await _gather_digests(
-            session,
-            by_chat,
-            now=now,
-            threshold=digest_threshold,
-            most=digest_max,
-            room=limit - len(heads),
-            lock=postgres,
-        )
-    ids = [i for chat_ids in by_chat.values() for i in chat_ids]
-    await session.execute(
-        update(_deliveries)
-        .where(_deliveries.c.id.in_(ids))
-        .values(state=DeliveryState.SENDING, lease_owner=owner, lease_until=now + lease)
-    )
-    return await _claims(session, heads, by_chat)
-
-
-async def _gather_digests(
-    session: AsyncSession,
-    by_chat: dict[int, list[int]],
-    *,
-    now: datetime,
-    threshold: int,
-    most: int,
-    room: int,
-    lock: bool,
-) -> None:
-    """Widen crowded chats' claims to digests, adding at most `room` deliveries in all."""
-    due = and_(
-        _deliveries.c.chat_id.in_(list(by_chat)),
-        _deliveries.c.state == DeliveryState.PENDING,
-        _deliveries.c.next_attempt_at <= now,
-    )
-    counts = await session.execute(
-        select(_deliveries.c.chat_id, func.count())
-        .where(due)
-        .group_by(_deliveries.c.chat_id)
-        .having(func.count() > threshold)
-    )
-    crowded = [chat_id for chat_id, _ in counts]
-    if not crowded:
-        return
-    ranked = (
-        select(
-            _deliveries.c.id,
-            _deliveries.c.chat_id,
-            func.row_number()
-            .over(partition_by=_deliveries.c.chat_id, order_by=_deliveries.c.id)
-            .label("position"),
-        )
-        .where(due, _deliveries.c.chat_id.in_(crowded))
-        .subquery()
-    )
-    query = select(ranked.c.id, ranked.c.chat_id).where(ranked.c.position <= most)
-    rows = list(await session.execute(query.order_by(ranked.c.chat_id, ranked.c.id)))
-    if lock:
-        # Lock what the window function chose; rows another worker took meanwhile drop out.
-        locked = set(
-            await session.scalars(
-                select(_deliveries.c.id)
-                .where(_deliveries.c.id.in_([r.id for r in rows]))
-                .with_for_update(skip_locked=True)
-            )
-        )
-        rows = [r for r in rows if r.id in locked]
-    grouped: dict[int, list[int]] = defaultdict(list)
-    for delivery_id, chat_id in rows:
-        grouped[chat_id].append(delivery_id)
-    for chat_id, delivery_ids in grouped.items():
-        head = by_chat[chat_id][0]
-        extra = len(delivery_ids) - 1
-        if delivery_ids and delivery_ids[0] == head and 0 < extra <= room:
-            by_chat[chat_id] = delivery_ids
-            room -= extra
-
-
-async def _claims(
-    session: AsyncSession, heads: Sequence[Any], by_chat: dict[int, list[int]]
-) -> list[Claim]:
-    deliveries = {
-        row[0]: ClaimedDelivery(row[0], row[2], row[3]) for row in heads
-    }  # id, chat_id, article_id, attempts, then the chat's columns
-    more = [i for chat_ids in by_chat.values() for i in chat_ids if i not in deliveries]
-    if more:
-        rows = await session.execute(
-            select(_deliveries.c.id, _deliveries.c.article_id, _deliveries.c.attempts).where(
-                _deliveries.c.id.in_(more)
-            )
-        )
-        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2]) for r in rows}
-    claims = []
-    for _, chat_id, _, _, telegram_id, kind, language, quiet_start, quiet_end, zone in heads:
-        target = ChatTarget(chat_id, telegram_id, kind, language, quiet_start, quiet_end, zone)
-        claims.append(Claim(target, tuple(deliveries[i] for i in by_chat[chat_id])))
-    return claims
-
-
-async def load_articles(
-    session: AsyncSession, article_ids: Iterable[int]
-) -> dict[int, tuple[Article, Source]]:
-    """The articles (with their sources) a batch of claims will send."""
-    wanted = sorted(set(article_ids))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(Article, Source)
-        .join(Source, Source.id == Article.source_id)
-        .where(Article.id.in_(wanted))
-    )
-    return {article.id: (article, source) for article, source in rows}
 
 
 @dataclass(frozen=True, slots=True)

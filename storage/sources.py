@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_name
-from storage.models import Article, ArticleStatus, Source
+from storage.models import Article, ArticleStatus, Delivery, DeliveryState, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +217,27 @@ async def release_leases(session: AsyncSession, owners: Sequence[str]) -> int:
         .values(lease_owner=None, lease_until=None)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def delete_counts(session: AsyncSession, source_id: int) -> tuple[int, int]:
+    """(articles, pending deliveries) that deleting the source would drop."""
+    articles = await session.scalar(
+        select(func.count()).select_from(Article).where(Article.source_id == source_id)
+    )
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .join(Article, Article.id == Delivery.article_id)
+        .where(Article.source_id == source_id, Delivery.state == DeliveryState.PENDING)
+    )
+    return int(articles or 0), int(pending or 0)
+
+
+async def delete_source(session: AsyncSession, source_id: int) -> None:
+    """Delete the source; its articles and their deliveries go with it (ON DELETE CASCADE)."""
+    await session.execute(delete(Source).where(Source.id == source_id))
+
+
+async def last_success(session: AsyncSession) -> datetime | None:
+    """When any source was last polled successfully."""
+    return await session.scalar(select(func.max(Source.last_success_at)))

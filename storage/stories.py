@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_name
@@ -71,8 +72,10 @@ async def create_stories(
     """Start these stories (with their index tokens); returns their ids in the same order."""
     if not stories:
         return []
+    stories_table = cast(Table, Story.__table__)
+    tokens_table = cast(Table, StoryToken.__table__)
     result = await session.execute(
-        insert(Story).returning(Story.id, sort_by_parameter_order=True),
+        insert(stories_table).returning(stories_table.c.id, sort_by_parameter_order=True),
         [
             {
                 "source_id": story.source_id,
@@ -90,5 +93,5 @@ async def create_stories(
         for token in dict.fromkeys(token[:64] for token in story.index_tokens)
     ]
     if token_rows:
-        await session.execute(insert(StoryToken), token_rows)
+        await session.execute(insert(tokens_table), token_rows)
     return ids

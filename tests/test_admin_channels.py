@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import bot_context_of, open_bot_api
-from bot.deliver.send import ApiTransport
+from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.i18n import t, t_html
 from storage import chats as chat_store
@@ -128,7 +128,7 @@ async def test_a_channel_is_registered_and_gets_posts_through_the_outbox(bot: Ha
     await seed.article("اجتماع مجلس الوزراء", "politics")
     settings = bot_context_of(bot.app).settings
     async with open_bot_api(settings) as api:
-        sender = Sender(settings, bot.db.sessions, ApiTransport(api))
+        sender = Sender(settings, bot.db.sessions, Transport(api))
         async with asyncio.timeout(30):
             await sender.run_until_idle()
     [post] = bot.tg.sent_messages(CHANNEL)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.ingest.sourcelist import SourceSpec, read_opml, write_opml
+from bot.ingest.opml import read_opml, write_opml
+from bot.ingest.sourcespec import SourceSpec
 from bot.services import sources as service
 from bot.services.audit import CLI
 from handlers import admin_sources
@@ -382,6 +383,25 @@ async def test_deleting_a_source_deletes_its_articles(world: World) -> None:
     assert (delete.before["articles"], delete.before["pending_deliveries"]) == (2, 0)
 
 
+async def test_a_previewed_source_can_be_saved_after_the_bot_restarts(database: Database) -> None:
+    async with FeedServer() as feeds:
+        feeds.add("/f.xml", rss([Item("Budget news", link="https://example.com/b")]))
+        url = feeds.url("/f.xml")
+        async with bot_harness(database, admin_ids=(ADMIN_USER,)) as bot:
+            _, question = await bot.command(ADMIN_USER, ADMIN_USER, f"/addsource {url}", 2)
+            [save] = [d for d in _buttons(question) if d.startswith("adm:v1:src:add:")]
+        assert await _sources(database) == []
+        async with bot_harness(database, admin_ids=(ADMIN_USER,)) as bot:
+            [shown] = await bot.command(ADMIN_USER, ADMIN_USER, "/help")
+            answer = await bot.press(ADMIN_USER, ADMIN_USER, shown.message_id, save)
+            assert not answer.get("show_alert")
+            [source] = await _sources(bot.db)
+            assert source.url == url
+            again = await bot.press(ADMIN_USER, ADMIN_USER, shown.message_id, save)
+            assert again.get("show_alert")
+            assert len(await _sources(bot.db)) == 1
+
+
 async def test_only_the_asking_admin_may_confirm_and_only_before_expiry(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -398,7 +418,7 @@ async def test_only_the_asking_admin_may_confirm_and_only_before_expiry(
         assert "للمشرف الذي طلبها" in str(answer.get("text"))
         assert await _sources(bot.db) == []
 
-        monkeypatch.setattr(admin_sources, "PENDING_SECONDS", 0.0)
+        monkeypatch.setattr(admin_sources, "PENDING_TTL", timedelta(0))
         _, late = await bot.command(ADMIN_USER, ADMIN_USER, f"/addsource {url}", 2)
         [save] = [d for d in _buttons(late) if d.startswith("adm:v1:src:add:")]
         answer = await bot.press(ADMIN_USER, ADMIN_USER, late.message_id, save)

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.compose.compose import load_categories
-from bot.compose.post import post_content
-from bot.compose.render import render_post, site_name
+from bot.compose.post import post_for
 from bot.ingest.fetch import Fetcher
-from bot.ingest.poller import Poller
-from bot.ingest.sourcelist import SourceSpec
+from bot.ingest.sourcespec import SourceSpec
+from bot.pipeline.poller import Poller
 from bot.services.audit import CLI
+from bot.services.catalog import load_categories
 from bot.services.sources import add_source
 from bot.settings import Settings
 from bot.text.sentences import split_sentences
@@ -71,13 +70,7 @@ async def test_the_sample_article_becomes_the_sample_post(database: Database) ->
     assert article.language == "ar"
     assert categories.slug_of(article.category_id) == "politics"
 
-    content = post_content(
-        article,
-        site=site_name(article.url, stored_source.name),
-        categories=categories,
-        settings=settings,
-    )
-    post = render_post(content, settings)
+    post = post_for(article, stored_source, categories=categories, settings=settings)
     assert attribution in post.text
     assert disclaimer in post.text
     assert "#سياسة" in post.text

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from bot.leases import is_dead_local, release_dead_local_leases, worker_id
-from storage import deliveries as delivery_store
+from storage import claims as claim_store
 from storage.models import Delivery, DeliveryState, Source
 from tests.conftest import Database
 from tests.outboxes import Seeder
@@ -43,9 +43,9 @@ async def test_start_up_frees_what_dead_local_workers_held(database: Database) -
     dead = f"{HOST}:{dead_pid()}"
     alive = f"{HOST}:{os.getppid()}"
     async with database.sessions.begin() as session:
-        [first, second] = await delivery_store.claim(
+        [first, second] = await claim_store.claim(
             session, now=now, limit=1, owner=dead, lease=timedelta(minutes=5)
-        ) + await delivery_store.claim(
+        ) + await claim_store.claim(
             session, now=now, limit=1, owner=alive, lease=timedelta(minutes=5)
         )
         await session.execute(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from storage import chats as chat_store
+from storage import claims as claim_store
 from storage import counters as counter_store
 from storage import deliveries as delivery_store
 from storage.deliveries import Outcome
@@ -21,9 +22,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def claim(db: Database, limit: int = 100, **kwargs: object) -> list[delivery_store.Claim]:
+async def claim(db: Database, limit: int = 100, **kwargs: object) -> list[claim_store.Claim]:
     async with db.sessions.begin() as session:
-        return await delivery_store.claim(
+        return await claim_store.claim(
             session,
             now=now(),
             limit=limit,
@@ -116,15 +117,15 @@ async def test_expired_leases_are_released_for_another_worker(database: Database
     await seed.chat(1)
     await seed.article("خبر")
     async with database.sessions.begin() as session:
-        claims = await delivery_store.claim(
+        claims = await claim_store.claim(
             session, now=now(), limit=10, owner="dead", lease=timedelta(seconds=1)
         )
     assert len(claims) == 1
     assert await claim(database) == []
     async with database.sessions.begin() as session:
-        assert await delivery_store.release_expired(session, now=now()) == 0
+        assert await claim_store.release_expired(session, now=now()) == 0
         later = now() + timedelta(seconds=2)
-        assert await delivery_store.release_expired(session, now=later) == 1
+        assert await claim_store.release_expired(session, now=later) == 1
     assert len(await claim(database)) == 1
 
 

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.ingest.fetch import Fetcher
-from bot.ingest.poller import Poller, PollStatus
-from bot.ingest.sourcelist import SourceSpec
+from bot.ingest.sourcespec import SourceSpec
+from bot.pipeline.poller import Poller, PollStatus
 from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings
+from storage import sources as source_store
 from storage.models import Article, ArticleStatus, DeliveryState, Source
 from tests.conftest import Database
 from tests.fakes.feed_server import FeedServer
@@ -92,6 +93,11 @@ async def add(database: Database, url: str, **fields: object) -> int:
     async with database.sessions.begin() as session:
         source = await add_source(session, SourceSpec(url=url, **fields), actor=CLI)  # type: ignore[arg-type]
         return source.id
+
+
+async def make_all_due(database: Database) -> None:
+    async with database.sessions.begin() as session:
+        await source_store.make_all_due(session, now=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 async def articles_of(database: Database, source_id: int) -> list[Article]:
@@ -224,11 +230,29 @@ async def test_arabic_entries_get_language_ar(
             "وصل الرئيس السوري في المرحلة الانتقالية، أحمد الشرع، إلى العاصمة الروسية موسكو."
         ),
     )
-    server.add("/ar.xml", rss([arabic], language=None))
+    server.add("/ar.xml", rss([], language=None))
     source_id = await add(database, server.url("/ar.xml"))
     await make_poller().poll_due()
+    server.add("/ar.xml", rss([arabic], language=None))
+    await make_all_due(database)
+    await make_poller().poll_due()
     [article] = await articles_of(database, source_id)
+    assert article.status is ArticleStatus.READY
     assert article.language == "ar"
+
+
+async def test_a_first_polls_backfill_keeps_the_declared_language_and_no_category(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    """Stored as seen, never delivered: neither detected nor categorized (the costly steps)."""
+    item = Item(title="Elections: parliament votes on the budget", link="https://x.example/1")
+    server.add("/en.xml", rss([item], language="en-GB"))
+    source_id = await add(database, server.url("/en.xml"))
+    await make_poller().poll_due()
+    [article] = await articles_of(database, source_id)
+    assert article.status is ArticleStatus.SEEN
+    assert article.language == "en"
+    assert article.category_id is None
 
 
 @pytest.mark.parametrize(

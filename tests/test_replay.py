@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.ingest.fetch import Fetcher
 from bot.ingest.normalize import canonical_url
-from bot.ingest.poller import Poller
-from bot.ingest.sourcelist import SourceSpec
+from bot.ingest.sourcespec import SourceSpec
+from bot.pipeline.poller import Poller
 from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings

@@ -7,9 +7,9 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot.ingest.fetch import Fetcher
-from bot.ingest.poller import Poller
-from bot.ingest.schedule import PollLoop
-from bot.ingest.sourcelist import SourceSpec
+from bot.ingest.sourcespec import SourceSpec
+from bot.pipeline.poller import Poller
+from bot.pipeline.schedule import PollLoop
 from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings

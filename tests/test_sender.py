@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import open_bot_api
-from bot.deliver.send import ApiTransport
+from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.settings import Settings, load_settings
 from storage import counters as counter_store
@@ -58,7 +58,7 @@ def sender(database: Database, tg: FakeTelegram) -> SenderFactory:
     async def make(**overrides: object) -> AsyncIterator[Sender]:
         settings = settings_for(database, tg, **overrides)
         async with open_bot_api(settings) as api:
-            yield Sender(settings, database.sessions, ApiTransport(api))
+            yield Sender(settings, database.sessions, Transport(api))
 
     return make
 
@@ -410,8 +410,7 @@ async def test_two_senders_share_one_overall_limit_and_send_each_post_once(
     settings = settings_for(database, tg, send_per_second=40.0, send_max_in_flight=20)
     async with open_bot_api(settings) as api:
         senders = [
-            Sender(settings, database.sessions, ApiTransport(api), owner=f"worker-{n}")
-            for n in (1, 2)
+            Sender(settings, database.sessions, Transport(api), owner=f"worker-{n}") for n in (1, 2)
         ]
         async with asyncio.timeout(30):
             await asyncio.gather(*(s.run_until_idle() for s in senders))

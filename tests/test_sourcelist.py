@@ -11,16 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.ingest.sourcelist import (
+from bot.ingest.opml import read_opml, write_opml
+from bot.ingest.sourcelist import parse_source_text, read_source_file
+from bot.ingest.sourcespec import (
     MAX_INTERVAL_SECONDS,
     SourceListError,
     SourceSpec,
     TextFormat,
     parse_interval,
-    parse_source_text,
-    read_opml,
-    read_source_file,
-    write_opml,
 )
 
 TOML_EXAMPLE = """\

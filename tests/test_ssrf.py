@@ -20,9 +20,9 @@ import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.ingest.fetch import Fetcher, FetchError, FetchErrorKind, make_connector
-from bot.ingest.poller import Poller, PollStatus
-from bot.ingest.sourcelist import SourceSpec
+from bot.ingest.sourcespec import SourceSpec
 from bot.ingest.ssrf import AddressGuard, BlockedAddressError, GuardedConnector, refusal
+from bot.pipeline.poller import Poller, PollStatus
 from bot.services.audit import CLI
 from bot.services.sources import add_source
 from bot.settings import Settings, SettingsError, load_settings

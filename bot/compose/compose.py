@@ -4,19 +4,13 @@ summary."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.compose.categorize import Categorizer, CategoryInfo
 from bot.compose.llm import LLMSummarizer
 from bot.compose.summarize import summarize
 from bot.settings import Settings
-from storage import categories as category_store
-
-CATEGORY_REFRESH_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,35 +47,6 @@ class CategorySet:
         return info.names.get(language or "", "") or info.names.get("en", "") or slug
 
 
-async def load_categories(session: AsyncSession) -> CategorySet:
-    stored = await category_store.list_categories(session)
-    infos = [
-        CategoryInfo(
-            slug=c.slug,
-            names=dict(c.names),
-            aliases=tuple(alias.alias for alias in c.aliases),
-        )
-        for c in stored
-    ]
-    return CategorySet.build(infos, {c.slug: c.id for c in stored})
-
-
-class CategoryCache:
-    """The category set, reloaded from the database at most once a minute."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-        self._value: CategorySet | None = None
-        self._loaded_at = 0.0
-
-    async def get(self) -> CategorySet:
-        if self._value is None or time.monotonic() - self._loaded_at > CATEGORY_REFRESH_SECONDS:
-            async with self._sessions() as session:
-                self._value = await load_categories(session)
-            self._loaded_at = time.monotonic()
-        return self._value
-
-
 class Composer:
     """Writes posts' headlines and summaries; the LLM, when configured, falls back on failure."""
 
@@ -100,8 +65,11 @@ class Composer:
             max_chars=self._settings.summary_max_chars,
         )
 
-    async def write(self, title: str, text: str, language: str | None) -> Written:
-        if self._llm is not None:
+    async def write(
+        self, title: str, text: str, language: str | None, *, llm: bool = True
+    ) -> Written:
+        """The post's words: the LLM's when one is configured (and `llm`), else extractive."""
+        if llm and self._llm is not None:
             written = await self._llm.summarize(
                 title, text, language, max_chars=self._settings.summary_max_chars
             )

@@ -1,4 +1,5 @@
-"""An article (stored or not) as the post a reader gets."""
+"""An article (stored or not) as the post a reader gets: `post_for` is the only way a post is
+made — the outbox, /latest, the admins' and the command line's previews all call it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.compose.compose import CategorySet
-from bot.compose.render import PostContent
+from bot.compose.render import PostContent, RenderedPost, render_post, site_name
 from bot.settings import Settings
 
 FALLBACK_CATEGORY = "general"
@@ -34,11 +35,31 @@ class ArticleView(Protocol):
     def fetched_at(self) -> datetime: ...
 
 
+class SourceView(Protocol):
+    """What a post needs of its source: a stored Source and a previewed SourceInfo have it."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def site_url(self) -> str | None: ...
+
+
+def post_for(
+    article: ArticleView, source: SourceView, *, categories: CategorySet, settings: Settings
+) -> RenderedPost:
+    """The article's post as Telegram gets it."""
+    content = post_content(article, source, categories=categories, settings=settings)
+    return render_post(content, settings)
+
+
 def post_content(
-    article: ArticleView, *, site: str, categories: CategorySet, settings: Settings
+    article: ArticleView, source: SourceView, *, categories: CategorySet, settings: Settings
 ) -> PostContent:
-    """The parts of the article's post: its words, attribution and category in its language,
-    dated in the deployment's time zone."""
+    """The parts of the article's post: its words, attribution (naming the site that published
+    it) and category in its language, dated in the deployment's time zone."""
+    site = site_name(article.url or source.site_url or source.url, source.name)
     language = article.language or settings.default_language
     slug = categories.slug_of(article.category_id) or FALLBACK_CATEGORY
     return PostContent(

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.compose.compose import CategoryCache
 from bot.compose.post import post_content
-from bot.compose.render import PostContent, RenderedPost, render_post, site_name
+from bot.compose.render import PostContent, RenderedPost, render_post
+from bot.services.catalog import CategoryCache
 from bot.settings import Settings
-from storage import deliveries as delivery_store
+from storage import claims as claim_store
 
 CACHE_SIZE = 2048
 
@@ -53,14 +53,11 @@ class PostBook:
         if missing:
             categories = await self._categories.get()
             async with self._sessions() as session:
-                rows = await delivery_store.load_articles(session, missing)
+                rows = await claim_store.load_articles(session, missing)
             for article_id, (article, source) in rows.items():
                 try:
                     content = post_content(
-                        article,
-                        site=site_name(article.url or source.site_url or source.url, source.name),
-                        categories=categories,
-                        settings=self._settings,
+                        article, source, categories=categories, settings=self._settings
                     )
                     booked = BookedPost(content, render_post(content, self._settings))
                 except Exception:

@@ -1,22 +1,20 @@
-"""Sending a post or a digest to a chat: one logic, two transports.
+"""Sending a post or a digest to a chat: the one send path of the outbox, /latest and the
+admins' previews.
 
-The outbox sends through `ApiTransport` (the lean `BotApi` client); `/latest` replies
-through `PtbTransport` (the Application's python-telegram-bot `Bot`). Either raises
-`SendFailed` carrying the verdict on Telegram's answer.
+Every post goes through `Transport` (the lean `BotApi` client), which raises `SendFailed`
+carrying the verdict on Telegram's answer; `with_plain_retry` sends once more without markup
+when Telegram cannot parse it.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
-
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from typing import Any, Final
 
 from bot.compose.render import RenderedPost
-from bot.deliver.verdicts import Judgement, Verdict, judge, judge_answer, judge_network
+from bot.deliver.verdicts import Judgement, Verdict, judge_answer, judge_network
 from bot.telegram.botapi import BotApi, BotApiError, BotApiNetworkError, encode_rest
 
 Markup = dict[str, Any]
@@ -40,30 +38,6 @@ class SendFailed(Exception):
     def __init__(self, judgement: Judgement) -> None:
         super().__init__(judgement.reason)
         self.judgement = judgement
-
-
-class Transport(Protocol):
-    async def send_message(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        html: bool,
-        markup: Markup | None,
-        paid: bool,
-        reply_to: int | None,
-    ) -> int: ...
-
-    async def send_photo(
-        self,
-        chat_id: int,
-        photo: str,
-        caption: str,
-        *,
-        markup: Markup | None,
-        paid: bool,
-        reply_to: int | None,
-    ) -> int: ...
 
 
 def button_markup(post: RenderedPost) -> Markup | None:
@@ -109,6 +83,26 @@ async def send_post(
     return Sent(message_id, SentAs.PLAIN if plain else SentAs.TEXT, refused)
 
 
+async def with_plain_retry(send: Callable[[bool], Awaitable[Sent]]) -> Sent:
+    """`send(False)`, and when Telegram cannot parse the markup, `send(True)` (plain) once."""
+    try:
+        return await send(False)
+    except SendFailed as failure:
+        if failure.judgement.verdict is not Verdict.BAD_MARKUP:
+            raise
+    return await send(True)
+
+
+async def send_reply_post(
+    transport: Transport, chat_id: int, post: RenderedPost, *, reply_to: int | None = None
+) -> Sent:
+    """A post sent in answer to a command (/latest, a preview), as plain text when Telegram
+    cannot parse its markup. Raises SendFailed."""
+    return await with_plain_retry(
+        lambda plain: send_post(transport, chat_id, post, plain=plain, reply_to=reply_to)
+    )
+
+
 async def send_digest(
     transport: Transport, chat_id: int, html: str, plain_text: str, *, plain: bool, paid: bool
 ) -> Sent:
@@ -124,9 +118,9 @@ async def send_digest(
     return Sent(message_id, SentAs.DIGEST)
 
 
-class ApiTransport:
-    """Through the lean BotApi client (the outbox). The same post going to many chats is
-    JSON-encoded once (the last few encodings are kept)."""
+class Transport:
+    """Posts through the lean BotApi client. The same post going to many chats is JSON-encoded
+    once (the last few encodings are kept)."""
 
     CACHE_SIZE: Final = 256
 
@@ -210,66 +204,5 @@ class ApiTransport:
         return message_id
 
 
-class PtbTransport:
-    """Through python-telegram-bot's Bot (command replies)."""
-
-    NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
-
-    def __init__(self, bot: Bot) -> None:
-        self._bot = bot
-
-    async def send_message(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        html: bool,
-        markup: Markup | None,
-        paid: bool,
-        reply_to: int | None,
-    ) -> int:
-        try:
-            message = await self._bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML if html else None,
-                reply_markup=_ptb_markup(markup),
-                link_preview_options=self.NO_PREVIEW,
-                allow_paid_broadcast=True if paid else None,
-                reply_to_message_id=reply_to,
-            )
-        except TelegramError as error:
-            raise SendFailed(judge(error)) from error
-        return message.message_id
-
-    async def send_photo(
-        self,
-        chat_id: int,
-        photo: str,
-        caption: str,
-        *,
-        markup: Markup | None,
-        paid: bool,
-        reply_to: int | None,
-    ) -> int:
-        try:
-            message = await self._bot.send_photo(
-                chat_id,
-                photo,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=_ptb_markup(markup),
-                allow_paid_broadcast=True if paid else None,
-                reply_to_message_id=reply_to,
-            )
-        except TelegramError as error:
-            raise SendFailed(judge(error, photo=True)) from error
-        return message.message_id
-
-
 def _markup_key(markup: Markup | None) -> str | None:
     return None if markup is None else repr(markup)
-
-
-def _ptb_markup(markup: Markup | None) -> InlineKeyboardMarkup | None:
-    return InlineKeyboardMarkup.de_json(markup, None) if markup is not None else None

@@ -1,6 +1,6 @@
 """The sender: claims due deliveries, sends them at Telegram's pace, records every answer.
 
-    sender = Sender(settings, sessions, ApiTransport(api))
+    sender = Sender(settings, sessions, Transport(api))
     await sender.run(stop)            # until `stop` is set; sender.wake() after a fan-out
 
 Deliveries are claimed under a lease, at most `SEND_MAX_IN_FLIGHT` at a time, counting those
@@ -22,20 +22,29 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
-from bot.compose.compose import CategoryCache
 from bot.compose.render import RenderedDigest, render_digest
 from bot.deliver.limits import FloodWatch, Pacer, budget_name, chat_spacing, overall_rate
 from bot.deliver.posts import BookedPost, PostBook
 from bot.deliver.quiet import quiet_until
-from bot.deliver.send import SendFailed, Sent, Transport, send_digest, send_post
+from bot.deliver.send import (
+    SendFailed,
+    Sent,
+    Transport,
+    send_digest,
+    send_post,
+    with_plain_retry,
+)
 from bot.deliver.verdicts import Judgement, Verdict
 from bot.i18n import choose_language, t
 from bot.leases import worker_id
+from bot.services.catalog import CategoryCache
 from bot.settings import Settings
 from storage import budgets as budget_store
+from storage import claims as claim_store
 from storage import counters as counter_store
 from storage import deliveries as delivery_store
-from storage.deliveries import Claim, Outcome
+from storage.claims import Claim
+from storage.deliveries import Outcome
 from storage.models import ChatKind, DeliveryState
 from storage.types import utcnow
 
@@ -177,10 +186,10 @@ class Sender:
     async def _claim(self, session: AsyncSession, now: datetime, free: int) -> list[Claim]:
         if time.monotonic() - self._released_at > self._settings.send_lease_seconds / 4:
             self._released_at = time.monotonic()
-            released = await delivery_store.release_expired(session, now=now)
+            released = await claim_store.release_expired(session, now=now)
             if released:
                 log.warning("%d deliveries of a dead worker are due again", released)
-        return await delivery_store.claim(
+        return await claim_store.claim(
             session,
             now=now,
             limit=free,
@@ -328,28 +337,26 @@ class Sender:
                 DeliveryState.FAILED,
                 error="the article is no longer stored or its post could not be rendered",
             )
-        plain = False
-        for _ in range(2):
+
+        async def attempt(plain: bool) -> Sent:
             await self._send_slot()
-            started = time.perf_counter()
-            try:
-                sent = await self._send(claim, posts, plain=plain)
-            except SendFailed as failure:
-                metrics.SEND_SECONDS.observe(time.perf_counter() - started)
-                judgement = failure.judgement
-                if judgement.verdict is Verdict.BAD_MARKUP and not plain:
-                    self._count("plain_fallback")
-                    plain = True
-                    continue
-                return self._judged(claim, judgement)
+            if plain:
+                self._count("plain_fallback")
+            return await self._send(claim, posts, plain=plain)
+
+        started = time.perf_counter()
+        try:
+            sent = await with_plain_retry(attempt)
+        except SendFailed as failure:
             metrics.SEND_SECONDS.observe(time.perf_counter() - started)
-            outcome = self._sent(claim, sent)
-            for delivery in claim.deliveries:
-                fetched = posts[delivery.article_id].content.fetched_at
-                waited = (outcome.sent_at or now) - fetched
-                metrics.FETCH_TO_SEND_SECONDS.observe(waited.total_seconds())
-            return outcome
-        raise AssertionError("unreachable")
+            return self._judged(claim, failure.judgement)
+        metrics.SEND_SECONDS.observe(time.perf_counter() - started)
+        outcome = self._sent(claim, sent)
+        for delivery in claim.deliveries:
+            fetched = posts[delivery.article_id].content.fetched_at
+            waited = (outcome.sent_at or now) - fetched
+            metrics.FETCH_TO_SEND_SECONDS.observe(waited.total_seconds())
+        return outcome
 
     async def _send_slot(self) -> None:
         task = asyncio.current_task()

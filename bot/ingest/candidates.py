@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.ingest.entry import ParsedEntry, ParsedFeed
 from bot.ingest.normalize import canonical_url, to_utc
 from bot.text.clean import html_to_text
-from bot.text.language import detect_language
+from bot.text.language import detect_language, language_code
 from storage.articles import NewArticle
 from storage.models import ArticleStatus
 
@@ -88,7 +88,9 @@ def build_article(
     status: ArticleStatus,
     max_chars: int,
 ) -> NewArticle:
-    """The article to store: markup removed, language detected, time in UTC."""
+    """The article to store: markup removed, language detected, time in UTC. An entry stored
+    as already seen (never delivered) keeps its declared language: detecting it is the
+    costliest step here, and nothing reads it."""
     entry = candidate.entry
     title = html_to_text(entry.title)[:2000]
     body = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
@@ -105,7 +107,11 @@ def build_article(
         author=html_to_text(entry.author)[:512] if entry.author else None,
         tags=[tag[:128] for tag in entry.tags[:20]],
         image_url=_absolute(entry.image_url, base_url),
-        language=detect_language(f"{title}\n{text}", hint=entry.language or language_hint),
+        language=(
+            language_code(entry.language or language_hint)
+            if status is ArticleStatus.SEEN
+            else detect_language(f"{title}\n{text}", hint=entry.language or language_hint)
+        ),
         category_id=None,
         published_at=published,
         fetched_at=fetched_at,

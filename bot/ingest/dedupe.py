@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,14 @@ LEAD_CHARS = 400
 MAX_COMPARISONS = 12  # candidates compared per article, those sharing most index tokens first
 
 
+@dataclass(frozen=True, slots=True)
+class Stories:
+    """The articles with their story ids, and the guid keys of those whose story was known."""
+
+    articles: list[NewArticle]
+    repeats: frozenset[str]
+
+
 async def assign_stories(
     session: AsyncSession,
     source_id: int,
@@ -31,9 +39,9 @@ async def assign_stories(
     now: datetime,
     window: timedelta,
     threshold: float,
-) -> list[NewArticle]:
-    """Each new article joined to the most similar recent story of another source, or a new
-    story. Articles stored as already seen are never delivered, so they are not matched;
+) -> Stories:
+    """Each new article joined to the most similar recent story of another source (a repeat),
+    or a new story. Articles stored as already seen are never delivered, so they are not matched;
     they still start stories that later articles can join.
 
     Call it in a transaction of its own, committed before the articles are stored: it holds
@@ -59,6 +67,9 @@ async def assign_stories(
         else None
         for article, article_tokens, article_keys in zip(articles, tokens, keys, strict=True)
     ]
+    repeats = frozenset(
+        a.guid_key for a, story_id in zip(articles, matches, strict=True) if story_id is not None
+    )
     unmatched = [i for i, story_id in enumerate(matches) if story_id is None]
     new_ids = await create_stories(
         session,
@@ -67,7 +78,8 @@ async def assign_stories(
     )
     for i, story_id in zip(unmatched, new_ids, strict=True):
         matches[i] = story_id
-    return [replace(a, story_id=s) for a, s in zip(articles, matches, strict=True)]
+    stories = [replace(a, story_id=s) for a, s in zip(articles, matches, strict=True)]
+    return Stories(stories, repeats)
 
 
 def _best_match(

@@ -27,17 +27,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit import Actor, Snapshot, record
 from bot.services.errors import ServiceError
 from bot.text.fold import alias_key
-from storage.models import Article, Category, CategoryAlias, Source, Subscription
+from storage import categories as category_store
+from storage.categories import Usage
+from storage.models import Category, CategoryAlias
 
 SLUG: Final = re.compile(r"[a-z0-9_]{1,32}")
 PROTECTED: Final = frozenset({"general"})
@@ -70,6 +71,23 @@ class CategoryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryView:
+    """A category as an admin's reply shows it."""
+
+    slug: str
+    names: dict[str, str]
+    aliases: tuple[str, ...]
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryView:
+        return cls(
+            category.slug,
+            {str(k): str(v) for k, v in category.names.items()},
+            tuple(sorted(a.alias for a in category.aliases)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteReport:
     slug: str
     moved_to: str | None = None
@@ -79,32 +97,13 @@ class DeleteReport:
     articles_moved: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """What uses a category: the counts a deletion must move."""
-
-    subscriptions: int
-    sources: int
-    articles: int = field(default=0)
-
-    @property
-    def in_use(self) -> bool:
-        return bool(self.subscriptions or self.sources)
-
-
-def reserved_commands() -> frozenset[str]:
-    """Command names a slug may not take: the readers' and the admins' commands."""
-    from handlers import admin, readers
-
-    return frozenset((*readers.COMMANDS, *admin.commands()))
-
-
-def check_slug(slug: str) -> str:
+def check_slug(slug: str, reserved: frozenset[str]) -> str:
+    """The slug, when it is well formed and not one of the `reserved` command names."""
     if not SLUG.fullmatch(slug):
         raise CategoryError(
             "bad_slug", f"a slug is 1 to 32 of a-z, 0-9 and _ (got {slug[:40]!r})", slug=slug[:40]
         )
-    if slug in reserved_commands():
+    if slug in reserved:
         raise CategoryError("reserved_slug", f"/{slug} is a command of the bot already", slug=slug)
     return slug
 
@@ -154,15 +153,7 @@ async def _check_aliases(
     """Refuse aliases that mean another category already (as its alias or its slug)."""
     if not keys:
         return
-    slug_forms = {key: key.replace(" ", "_") for key in keys}
-    taken = (
-        await session.execute(
-            select(CategoryAlias.alias, Category.slug)
-            .join(Category)
-            .where(CategoryAlias.alias.in_(keys), Category.id != (category_id or 0))
-            .limit(1)
-        )
-    ).first()
+    taken = await category_store.alias_owner(session, keys, other_than=category_id)
     if taken is not None:
         alias, other = taken
         raise CategoryError(
@@ -171,10 +162,8 @@ async def _check_aliases(
             alias=alias,
             category=other,
         )
-    clash = await session.scalar(
-        select(Category.slug).where(
-            Category.slug.in_(set(slug_forms.values())), Category.id != (category_id or 0)
-        )
+    clash = await category_store.slug_among(
+        session, (key.replace(" ", "_") for key in keys), other_than=category_id
     )
     if clash is not None:
         raise CategoryError(
@@ -186,7 +175,7 @@ async def _check_aliases(
 
 
 async def _get(session: AsyncSession, slug: str) -> Category:
-    category = await session.scalar(select(Category).where(Category.slug == slug))
+    category = await category_store.get_by_slug(session, slug)
     if category is None:
         raise CategoryError("unknown", f"no category with the slug {slug[:40]!r}", slug=slug[:40])
     return category
@@ -216,16 +205,17 @@ async def add_category(
     ar: str,
     en: str,
     aliases: Sequence[str] = (),
+    reserved: frozenset[str] = frozenset(),
 ) -> Category:
-    """Add a category at the end of the list."""
-    check_slug(slug)
+    """Add a category at the end of the list; its slug may not be a `reserved` command."""
+    check_slug(slug, reserved)
     names = _names(ar, en)
     keys = _alias_keys(slug, [names["ar"], names["en"], *_extra_aliases(aliases)])
-    if await session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+    if await category_store.get_by_slug(session, slug) is not None:
         raise CategoryError("slug_taken", f"the category {slug!r} exists already", slug=slug)
     await _check_aliases(session, None, [*keys, alias_key(slug)])
-    position = await session.scalar(select(func.max(Category.position)))
-    category = Category(slug=slug, names=names, position=(position or 0) + 1)
+    position = await category_store.next_position(session)
+    category = Category(slug=slug, names=names, position=position)
     category.aliases = [CategoryAlias(alias=key) for key in keys]
     session.add(category)
     await _flush(session)
@@ -269,21 +259,6 @@ async def rename_category(
     return category
 
 
-async def usage(session: AsyncSession, category_id: int) -> Usage:
-    subscriptions = await session.scalar(
-        select(func.count())
-        .select_from(Subscription)
-        .where(Subscription.category_id == category_id)
-    )
-    sources = await session.scalar(
-        select(func.count()).select_from(Source).where(Source.category_id == category_id)
-    )
-    articles = await session.scalar(
-        select(func.count()).select_from(Article).where(Article.category_id == category_id)
-    )
-    return Usage(subscriptions or 0, sources or 0, articles or 0)
-
-
 async def check_delete(
     session: AsyncSession, slug: str, move_to: str | None = None
 ) -> tuple[Category, Category | None, Usage]:
@@ -298,7 +273,7 @@ async def check_delete(
         if move_to == slug:
             raise CategoryError("move_to_self", "move to another category", slug=slug)
         target = await _get(session, move_to)
-    used = await usage(session, category.id)
+    used = await category_store.usage(session, category.id)
     if used.in_use and target is None:
         raise CategoryError(
             "in_use",
@@ -324,30 +299,14 @@ async def delete_category(
     }
     report = DeleteReport(slug)
     if target is not None:
-        followers = select(Subscription.chat_id).where(Subscription.category_id == target.id)
-        merged = await session.execute(
-            delete(Subscription).where(
-                Subscription.category_id == category.id, Subscription.chat_id.in_(followers)
-            )
-        )
-        moved = await session.execute(
-            update(Subscription)
-            .where(Subscription.category_id == category.id)
-            .values(category_id=target.id)
-        )
-        sources = await session.execute(
-            update(Source).where(Source.category_id == category.id).values(category_id=target.id)
-        )
-        articles = await session.execute(
-            update(Article).where(Article.category_id == category.id).values(category_id=target.id)
-        )
+        moved = await category_store.move_usages(session, category.id, target.id)
         report = DeleteReport(
             slug,
             moved_to=target.slug,
-            subscriptions_moved=_rows(moved),
-            subscriptions_merged=_rows(merged),
-            sources_moved=_rows(sources),
-            articles_moved=_rows(articles),
+            subscriptions_moved=moved.subscriptions,
+            subscriptions_merged=moved.merged,
+            sources_moved=moved.sources,
+            articles_moved=moved.articles,
         )
     await session.delete(category)
     await _flush(session)
@@ -364,29 +323,15 @@ async def delete_category(
     return report
 
 
-def _rows(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+async def slugs_of(session: AsyncSession, category_ids: Sequence[int]) -> dict[int, str]:
+    """id → slug of those of these categories that exist."""
+    return await category_store.slugs_of(session, category_ids)
 
 
 async def list_category_rows(session: AsyncSession) -> list[CategoryRow]:
     """Every category in the readers' order, with what uses it."""
-    subscriptions = dict(
-        (
-            await session.execute(
-                select(Subscription.category_id, func.count()).group_by(Subscription.category_id)
-            )
-        ).all()
-    )
-    sources = dict(
-        (
-            await session.execute(
-                select(Source.category_id, func.count())
-                .where(Source.category_id.is_not(None))
-                .group_by(Source.category_id)
-            )
-        ).all()
-    )
-    categories = await session.scalars(select(Category).order_by(Category.position, Category.slug))
+    subscriptions, sources = await category_store.use_counts(session)
+    categories = await category_store.list_categories(session)
     return [
         CategoryRow(
             id=c.id,

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ChatFullInfo, ChatMember
 from telegram.constants import ChatMemberStatus, ChatType
@@ -132,19 +131,13 @@ def _snapshot(info: ChannelInfo | None) -> Snapshot | None:
 
 async def list_channels(session: AsyncSession) -> list[ChannelInfo]:
     """Every channel the bot knows, registered (active) first, then by id."""
-    chats = await session.scalars(
-        select(Chat)
-        .where(Chat.kind == ChatKind.CHANNEL)
-        .order_by(Chat.active.desc(), Chat.id)
-        .execution_options(populate_existing=True)
-    )
-    return [await _info(session, chat) for chat in chats]
+    return [await _info(session, chat) for chat in await chat_store.list_channels(session)]
 
 
 async def get_channel(session: AsyncSession, chat_row_id: int) -> ChannelInfo | None:
     """The channel with this row id, or None (no such row, or not a channel)."""
-    chat = await session.get(Chat, chat_row_id, populate_existing=True)
-    if chat is None or chat.kind != ChatKind.CHANNEL:
+    chat = await chat_store.find_channel(session, row_id=chat_row_id)
+    if chat is None:
         return None
     return await _info(session, chat)
 
@@ -153,23 +146,19 @@ async def find_channel(session: AsyncSession, ref: str) -> ChannelInfo:
     """A known channel by its row id (as `nashra channels list` and /channels show it), its
     -100… id or its @username; else ChannelError."""
     ref = ref.strip()
-    query = select(Chat).where(Chat.kind == ChatKind.CHANNEL)
     if ROW_ID.fullmatch(ref):
-        query = query.where(Chat.id == int(ref))
+        found = await chat_store.find_channel(session, row_id=int(ref))
     elif CHANNEL_ID.fullmatch(ref):
-        query = query.where(Chat.telegram_id == int(ref))
+        found = await chat_store.find_channel(session, telegram_id=int(ref))
     elif match := USERNAME.fullmatch(ref):
-        rows = await session.scalars(query.where(Chat.username.is_not(None)))
-        wanted = match[1].casefold()
-        found = next((c for c in rows if (c.username or "").casefold() == wanted), None)
-        return await _known(session, found, ref)
+        found = await chat_store.find_channel(session, username=match[1])
     else:
         raise ChannelError(
             "bad_ref",
             f"not a channel: {shown(ref)!r} (expected an id from the list, @username or -100…)",
             ref=shown(ref),
         )
-    return await _known(session, await session.scalar(query), ref)
+    return await _known(session, found, ref)
 
 
 async def _known(session: AsyncSession, chat: Chat | None, ref: str) -> ChannelInfo:
@@ -177,7 +166,6 @@ async def _known(session: AsyncSession, chat: Chat | None, ref: str) -> ChannelI
         raise ChannelError(
             "unknown_channel", f"no channel {shown(ref)!r} is known to the bot", ref=shown(ref)
         )
-    await session.refresh(chat)
     return await _info(session, chat)
 
 

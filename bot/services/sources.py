@@ -12,35 +12,22 @@ is part of the action's record.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.compose.compose import CategorySet, Composer
-from bot.compose.post import post_content
-from bot.compose.render import RenderedPost, render_post, site_name
-from bot.ingest.candidates import build_article, keyed_entries
-from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchErrorKind
-from bot.ingest.fulltext import complete_teasers
 from bot.ingest.normalize import canonical_url
-from bot.ingest.parse import FeedParseError, parse_feed
-from bot.ingest.poller import categorized
-from bot.ingest.sourcelist import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, SourceSpec
-from bot.ingest.sourcelist import parse_interval as parse_duration
+from bot.ingest.sourcespec import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, SourceSpec
+from bot.ingest.sourcespec import parse_interval as parse_duration
 from bot.services.audit import Actor, Snapshot, record
 from bot.services.errors import ServiceError
-from bot.settings import Settings
 from bot.text.fold import alias_key
 from storage import categories as category_store
 from storage import sources as source_store
-from storage.models import Article, ArticleStatus, Delivery, DeliveryState, Source
+from storage.models import Source
 from storage.types import utcnow
-
-PREVIEW_ENTRIES = 10  # the newest of the feed's first entries is previewed
 
 
 class SourceError(ServiceError):
@@ -51,19 +38,6 @@ class SourceError(ServiceError):
         super().__init__(message)
         self.code = code
         self.values = values
-
-
-class PreviewProblem(SourceError):
-    """The URL gives no post to preview. `reason` is one of: blocked, http_status, timeout,
-    fetch, not_feed, empty; `status` is the HTTP status for http_status."""
-
-    def __init__(self, reason: str, message: str, *, status: int | None = None) -> None:
-        if reason == "http_status":
-            super().__init__(message, reason, status=status or 0)
-        else:
-            super().__init__(message, reason)
-        self.reason = reason
-        self.status = status
 
 
 @dataclass(slots=True)
@@ -93,17 +67,7 @@ class SourceState:
     category: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SourcePreview:
-    """The post the newest entry of a feed would give, and the feed's own title."""
-
-    url: str  # after redirects
-    kind: str
-    title: str
-    post: RenderedPost
-
-
-def _clean_url(url: str) -> str:
+def clean_url(url: str) -> str:
     cleaned = canonical_url(url.strip())
     if cleaned is None:
         raise SourceError(f"not an http(s) URL: {url!r}", "bad_url", url=url)
@@ -160,7 +124,7 @@ async def get_source(session: AsyncSession, source_id: int) -> Source:
 
 async def check_new(session: AsyncSession, spec: SourceSpec) -> tuple[str, int | None]:
     """The clean URL and category id of a source that may be added; SourceError otherwise."""
-    url = _clean_url(spec.url)
+    url = clean_url(spec.url)
     if await source_store.get_source_by_url(session, url) is not None:
         raise SourceError(f"already a source: {url}", "duplicate", url=url)
     return url, await _category_id(session, spec.category)
@@ -211,19 +175,11 @@ async def delete_source(session: AsyncSession, source_id: int, *, actor: Actor) 
     The snapshot of what was deleted, with the numbers of articles and pending deliveries."""
     source = await get_source(session, source_id)
     before = snapshot(source)
-    articles = await session.scalar(
-        select(func.count()).select_from(Article).where(Article.source_id == source_id)
+    before["articles"], before["pending_deliveries"] = await source_store.delete_counts(
+        session, source_id
     )
-    pending = await session.scalar(
-        select(func.count())
-        .select_from(Delivery)
-        .join(Article, Article.id == Delivery.article_id)
-        .where(Article.source_id == source_id, Delivery.state == DeliveryState.PENDING)
-    )
-    before["articles"] = int(articles or 0)
-    before["pending_deliveries"] = int(pending or 0)
     session.expunge(source)
-    await session.execute(delete(Source).where(Source.id == source_id))
+    await source_store.delete_source(session, source_id)
     await record(session, actor, "source.delete", f"source {source_id}", before=before)
     return before
 
@@ -271,7 +227,7 @@ async def sync_sources(
     before: Snapshot = {}
     after: Snapshot = {}
     for spec in specs:
-        url = _clean_url(spec.url)
+        url = clean_url(spec.url)
         wanted.add(url)
         values = _values(spec, await _category_id(session, spec.category))
         source = existing.get(url)
@@ -292,7 +248,7 @@ async def sync_sources(
             continue
         if prune:
             before[url] = snapshot(source)
-            await session.execute(delete(Source).where(Source.id == source.id))
+            await source_store.delete_source(session, source.id)
             report.removed.append(url)
         else:
             report.absent.append(url)
@@ -312,7 +268,7 @@ async def import_sources(
     existing = {s.url for s in await source_store.list_sources(session)}
     after: Snapshot = {}
     for spec in specs:
-        url = _clean_url(spec.url)
+        url = clean_url(spec.url)
         if url in existing:
             report.unchanged.append(url)
             continue
@@ -386,71 +342,3 @@ def _state(source: Source) -> str:
     if source.failures:
         return "failing"
     return "ok" if source.last_polled_at else "new"
-
-
-async def preview_source(
-    spec: SourceSpec,
-    *,
-    category_id: int | None,
-    settings: Settings,
-    fetcher: Fetcher,
-    composer: Composer,
-    categories: CategorySet,
-) -> SourcePreview:
-    """Fetch and parse the feed once; the post its newest entry would give. Nothing is saved.
-
-    Raises PreviewProblem saying why there is nothing to preview."""
-    url = _clean_url(spec.url)
-    try:
-        result = await fetcher.fetch(url, accept=FEED_ACCEPT)
-    except FetchError as exc:
-        raise _fetch_problem(exc) from None
-    if not result.body:
-        raise PreviewProblem("not_feed", f"{result.url} answered with nothing")
-    try:
-        feed = await asyncio.to_thread(
-            parse_feed, result.body, url=result.url, content_type=result.content_type
-        )
-    except FeedParseError as exc:
-        raise PreviewProblem("not_feed", f"{result.url} is not a feed: {exc}") from None
-    now = utcnow()
-    articles = [
-        build_article(
-            candidate,
-            base_url=result.url,
-            language_hint=spec.language or feed.language,
-            fetched_at=now,
-            status=ArticleStatus.NEW,
-            max_chars=settings.max_article_chars,
-        )
-        for candidate in keyed_entries(feed, base_url=result.url, limit=PREVIEW_ENTRIES)
-    ]
-    if not articles:
-        raise PreviewProblem("empty", f"the feed at {result.url} has no entries")
-    newest = max(enumerate(articles), key=lambda pair: (pair[1].published_at, -pair[0]))[1]
-    [article] = await complete_teasers(
-        fetcher,
-        [newest],
-        min_chars=settings.fulltext_min_chars,
-        max_chars=settings.max_article_chars,
-    )
-    article = categorized(article, categories, category_id)
-    words = await composer.write(article.title, article.text, article.language)
-    article = replace(article, headline=words.headline, summary=words.summary)
-    content = post_content(
-        article,
-        site=site_name(article.url or result.url, spec.name),
-        categories=categories,
-        settings=settings,
-    )
-    return SourcePreview(result.url, feed.kind, feed.title, render_post(content, settings))
-
-
-def _fetch_problem(exc: FetchError) -> PreviewProblem:
-    if exc.kind is FetchErrorKind.BLOCKED or exc.kind is FetchErrorKind.INVALID_URL:
-        return PreviewProblem("blocked", exc.message)
-    if exc.kind is FetchErrorKind.HTTP_STATUS:
-        return PreviewProblem("http_status", exc.message, status=exc.status)
-    if exc.kind is FetchErrorKind.TIMEOUT:
-        return PreviewProblem("timeout", exc.message)
-    return PreviewProblem("fetch", exc.message)

@@ -21,21 +21,12 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sources import source_states
 from storage import counters as counter_store
-from storage.models import (
-    Article,
-    ArticleStatus,
-    Category,
-    Chat,
-    ChatKind,
-    Delivery,
-    DeliveryState,
-    Subscription,
-)
+from storage import stats as stat_store
+from storage.models import ChatKind
 
 SOURCE_STATES = ("ok", "failing", "paused", "new")
 
@@ -66,67 +57,14 @@ async def collect_stats(session: AsyncSession, now: datetime) -> Stats:
     start = datetime.combine(day, time(), tzinfo=UTC)
     end = start + timedelta(days=1)
 
-    chats = dict.fromkeys((kind.value for kind in ChatKind), 0)
-    inactive = 0
-    for kind, active, n in await session.execute(
-        select(Chat.kind, Chat.active, func.count()).group_by(Chat.kind, Chat.active)
-    ):
-        if active:
-            chats[ChatKind(kind).value] = n
-        else:
-            inactive += n
-
-    per_category = dict(
-        (
-            await session.execute(
-                select(Subscription.category_id, func.count())
-                .join(Chat, Chat.id == Subscription.chat_id)
-                .where(Chat.active.is_(True))
-                .group_by(Subscription.category_id)
-            )
-        ).all()
-    )
-    categories = await session.execute(
-        select(Category.id, Category.slug).order_by(Category.position, Category.slug)
-    )
-    subscriptions = [(slug, per_category.get(id_, 0)) for id_, slug in categories]
-
+    active, inactive = await stat_store.chats_by_kind(session)
+    chats = {kind.value: active.get(kind, 0) for kind in ChatKind}
+    subscriptions = await stat_store.subscriptions_by_category(session)
     sources = dict.fromkeys(SOURCE_STATES, 0)
     for state in await source_states(session, now=now):
         sources[state.state] = sources.get(state.state, 0) + 1
-
-    articles_today = await session.scalar(
-        select(func.count())
-        .select_from(Article)
-        .where(
-            Article.fetched_at >= start,
-            Article.fetched_at < end,
-            Article.status != ArticleStatus.SEEN,
-        )
-    )
-    pending = await session.scalar(
-        select(func.count())
-        .select_from(Delivery)
-        .where(Delivery.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
-    )
-    sent = list(
-        (
-            await session.execute(
-                select(Delivery.sent_at, Article.fetched_at)
-                .join(Article, Article.id == Delivery.article_id)
-                .where(
-                    Delivery.state.in_((DeliveryState.SENT, DeliveryState.DIGESTED)),
-                    Delivery.sent_at >= start,
-                    Delivery.sent_at < end,
-                )
-            )
-        ).all()
-    )
-    waits = [
-        max(0.0, (sent_at - fetched_at).total_seconds())
-        for sent_at, fetched_at in sent
-        if sent_at is not None
-    ]
+    sent = await stat_store.sent_between(session, start, end)
+    waits = [max(0.0, (sent_at - fetched_at).total_seconds()) for sent_at, fetched_at in sent]
     counts = await counter_store.counts_on(session, day)
     return Stats(
         day=day,
@@ -134,9 +72,9 @@ async def collect_stats(session: AsyncSession, now: datetime) -> Stats:
         inactive_chats=inactive,
         subscriptions=subscriptions,
         sources=sources,
-        articles_today=articles_today or 0,
+        articles_today=await stat_store.articles_fetched(session, start, end),
         sent_today=len(sent),
-        pending=pending or 0,
+        pending=await stat_store.pending_deliveries(session),
         failed_today=counts.get("failed", 0),
         http_429_today=counts.get("http_429", 0),
         median_fetch_to_send=timedelta(seconds=statistics.median(waits)) if waits else None,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.text.fold import alias_key
+from storage import categories as category_store
 from storage import chats as chat_store
 from storage import subscriptions as subscription_store
-from storage.categories import find_category
 from storage.models import Category, Chat, ChatKind
 
 
@@ -23,6 +23,11 @@ class ChatRef:
     title: str | None = None
     username: str | None = None
 
+    @classmethod
+    def of(cls, telegram_id: int, kind: str, title: str | None, username: str | None) -> ChatRef:
+        """From Telegram's chat type ("private", "group", "supergroup", "channel")."""
+        return cls(telegram_id, ChatKind(kind), title, username)
+
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
@@ -30,18 +35,23 @@ class Resolved:
     unknown: list[str]
 
 
+async def find_category(session: AsyncSession, name: str) -> Category | None:
+    """The category named (slug, name or alias, in either language), or None."""
+    return await category_store.find_category(session, alias_key(name))
+
+
 async def resolve_categories(session: AsyncSession, names: Sequence[str]) -> Resolved:
     """The categories named (slug, name or alias, either language); the whole text is tried
     first, so a name of several words ("مال وأعمال") works as well as several names."""
     if not names:
         return Resolved([], [])
-    whole = await find_category(session, alias_key(" ".join(names)))
+    whole = await find_category(session, " ".join(names))
     if whole is not None:
         return Resolved([whole], [])
     found: dict[int, Category] = {}
     unknown: list[str] = []
     for name in names:
-        category = await find_category(session, alias_key(name))
+        category = await find_category(session, name)
         if category is None:
             unknown.append(name)
         else:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 from alembic import context
+from dotenv import dotenv_values
 from sqlalchemy import Connection
 
+from storage.db import create_engine
 from storage.models import Base
+
+DEFAULT_URL = "sqlite+aiosqlite:///data/nashra.db"
 
 target_metadata = Base.metadata
 
@@ -26,15 +33,12 @@ def run_online() -> None:
     if connection is not None:
         run_migrations(connection)
         return
-    import asyncio
-
-    from storage.db import create_engine
-
-    url = context.config.get_main_option("sqlalchemy.url")
-    if not url:
-        from bot.settings import load_settings
-
-        url = load_settings().database_url
+    url = (
+        context.config.get_main_option("sqlalchemy.url")
+        or os.environ.get("DATABASE_URL")
+        or dotenv_values(".env").get("DATABASE_URL")
+        or DEFAULT_URL
+    )
 
     async def _run() -> None:
         engine = create_engine(url)

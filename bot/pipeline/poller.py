@@ -1,8 +1,10 @@
-"""Polling: fetch a due source, parse it, keep what is new, record the source's state."""
+"""Polling: read a due source, take it through the pipeline, store what is new with its
+deliveries, record the source's state."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -13,15 +15,16 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
-from bot.compose.compose import CategoryCache, CategorySet, Composer
-from bot.ingest.candidates import Candidate, build_article, keyed_entries
-from bot.ingest.dedupe import assign_stories
-from bot.ingest.entry import ParsedFeed
-from bot.ingest.fetch import Fetcher, FetchError, FetchResult
-from bot.ingest.fulltext import complete_teasers
-from bot.ingest.parse import FeedParseError, parse_feed
-from bot.ingest.writes import PollWriter
+from bot.compose.compose import CategorySet, Composer
+from bot.ingest.candidates import Candidate
+from bot.ingest.dedupe import Stories, assign_stories
+from bot.ingest.fetch import Fetcher, FetchError
+from bot.ingest.parse import FeedParseError
 from bot.leases import worker_id
+from bot.pipeline.articles import Pipeline, Processed
+from bot.pipeline.read import Read, SourceInfo, read_feed
+from bot.pipeline.writes import PollWriter
+from bot.services.catalog import CategoryCache
 from bot.settings import Settings
 from storage import articles as article_store
 from storage import deliveries as delivery_store
@@ -68,18 +71,18 @@ class Poller:
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
         composer: Composer | None = None,
+        categories: CategoryCache | None = None,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
-        self._fetcher = fetcher
+        self._pipeline = Pipeline(settings, fetcher, composer or Composer(settings))
         self._clock = clock
         self._owner = owner or worker_id()
         self.lease = timedelta(seconds=max(600.0, 3 * settings.fetch_total_timeout))
         # Write transactions take turns, so concurrent polls see each other's stories.
         self._writer = PollWriter(sessions)
-        self._composer = composer or Composer(settings)
-        self._categories = CategoryCache(sessions)
+        self._categories = categories or CategoryCache(sessions)
         self._on_queued = on_queued
 
     async def claim(self, limit: int, source_ids: Sequence[int] | None = None) -> list[SourceJob]:
@@ -115,66 +118,72 @@ class Poller:
         return _with_seconds(outcome, seconds)
 
     async def _poll(self, job: SourceJob) -> PollOutcome:
-        result = await self._fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified)
+        categories = await self._categories.get()
+        source = _source_info(job, categories)
+        read = await read_feed(self._pipeline.fetcher, source)
         now = self._clock()
         next_poll_at = now + timedelta(seconds=self._interval(job))
-        if result.not_modified:
+        if read.feed is None:
             await self._writer.record(
                 PollRecord(
                     job.id,
                     polled_at=now,
                     next_poll_at=next_poll_at,
-                    etag=result.etag or job.etag,
-                    last_modified=result.last_modified or job.last_modified,
+                    etag=read.etag or job.etag,
+                    last_modified=read.last_modified or job.last_modified,
                 )
             )
             return PollOutcome(
                 job.id, job.url, job.name, PollStatus.NOT_MODIFIED, next_poll_at=next_poll_at
             )
-        feed, candidates = await asyncio.to_thread(self._parse, result)
-        return await self._store(job, result, feed, candidates, now, next_poll_at)
-
-    def _parse(self, result: FetchResult) -> tuple[ParsedFeed, list[Candidate]]:
-        feed = parse_feed(result.body, url=result.url, content_type=result.content_type)
-        candidates = keyed_entries(
-            feed, base_url=result.url, limit=self._settings.max_entries_per_poll
+        processed = await self._pipeline.process(
+            source,
+            read.feed,
+            read.url,
+            categories,
+            now=now,
+            known=functools.partial(self._known_keys, job.id),
+            stories=functools.partial(self._match_stories, job.id, now),
         )
-        return feed, candidates
+        return await self._store(job, read, processed, categories, now, next_poll_at)
+
+    async def _known_keys(
+        self, source_id: int, candidates: Sequence[Candidate]
+    ) -> tuple[set[str], set[str]]:
+        async with self._sessions() as session:
+            return await article_store.known_keys(
+                session,
+                source_id,
+                [c.guid_key for c in candidates],
+                [c.url_key for c in candidates if c.url_key is not None],
+            )
+
+    async def _match_stories(
+        self, source_id: int, now: datetime, articles: Sequence[NewArticle]
+    ) -> Stories:
+        # A short transaction of its own: it holds the lock that makes concurrent pollers
+        # meet each other's stories, so it is released before the articles are written.
+        async with self._writer.transaction() as session:
+            return await assign_stories(
+                session,
+                source_id,
+                articles,
+                now=now,
+                window=timedelta(hours=self._settings.story_window_hours),
+                threshold=self._settings.story_similarity,
+            )
 
     async def _store(
         self,
         job: SourceJob,
-        result: FetchResult,
-        feed: ParsedFeed,
-        candidates: list[Candidate],
+        read: Read,
+        processed: Processed,
+        categories: CategorySet,
         now: datetime,
         next_poll_at: datetime,
     ) -> PollOutcome:
-        async with self._sessions() as session:
-            guids, urls = await article_store.known_keys(
-                session,
-                job.id,
-                [c.guid_key for c in candidates],
-                [c.url_key for c in candidates if c.url_key is not None],
-            )
-        fresh = [
-            c
-            for c in candidates
-            if c.guid_key not in guids and (c.url_key is None or c.url_key not in urls)
-        ]
-        categories = await self._categories.get()
-        articles = await asyncio.to_thread(
-            self._build, job, feed, fresh, result.url, now, categories
-        )
-        new_ones = [a for a in articles if a.status is ArticleStatus.NEW]
-        if new_ones:
-            composed = await self._compose(job, new_ones, categories, now)
-            by_key = {a.guid_key: a for a in composed}
-            articles = [by_key.get(a.guid_key, a) for a in articles]
-        # Stories first, in a short transaction of their own: it holds the lock that makes
-        # concurrent pollers meet each other's stories, so it is released before the rest.
-        if articles:
-            articles = await self._assign_stories(job, articles, now)
+        assert read.feed is not None
+        articles = processed.articles
         async with self._writer.transaction() as session:
             stored = await article_store.insert_articles(session, job.id, articles)
             new = sum(
@@ -191,11 +200,11 @@ class Poller:
                 job.id,
                 now=now,
                 next_poll_at=next_poll_at,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                kind=feed.kind,
-                title=feed.title,
-                site_url=feed.link,
+                etag=read.etag,
+                last_modified=read.last_modified,
+                kind=read.feed.kind,
+                title=read.feed.title,
+                site_url=read.feed.link,
                 new_articles=new,
             )
         if queued and self._on_queued is not None:
@@ -209,11 +218,13 @@ class Poller:
             PollStatus.NEW if new else PollStatus.BACKFILL if backfilled else PollStatus.UNCHANGED
         )
         log.info(
-            "polled source %s: %s new, %s backfilled, %s seen, %s deliveries queued",
+            "polled source %s: %s new (%s of known stories), %s backfilled, %s seen, "
+            "%s deliveries queued",
             job.id,
             new,
+            processed.repeats,
             backfilled,
-            len(candidates) - len(stored),
+            processed.entries - len(stored),
             queued,
             extra={"source_id": job.id},
         )
@@ -223,73 +234,10 @@ class Poller:
             job.name,
             status,
             new=new,
-            seen=len(candidates) - new,
+            seen=processed.entries - new,
             queued=queued,
             next_poll_at=next_poll_at,
         )
-
-    def _build(
-        self,
-        job: SourceJob,
-        feed: ParsedFeed,
-        fresh: list[Candidate],
-        base_url: str,
-        now: datetime,
-        categories: CategorySet,
-    ) -> list[NewArticle]:
-        backfill = self._settings.backfill_count
-        articles: list[NewArticle] = []
-        for position, candidate in enumerate(fresh):
-            as_new = job.first_polled or position < backfill
-            article = build_article(
-                candidate,
-                base_url=base_url,
-                language_hint=job.language or feed.language,
-                fetched_at=now,
-                status=ArticleStatus.NEW if as_new else ArticleStatus.SEEN,
-                max_chars=self._settings.max_article_chars,
-            )
-            articles.append(categorized(article, categories, job.category_id))
-        return articles
-
-    async def _compose(
-        self, job: SourceJob, articles: list[NewArticle], categories: CategorySet, now: datetime
-    ) -> list[NewArticle]:
-        """New articles with their full text where they were teasers, and their posts' words."""
-        completed = await complete_teasers(
-            self._fetcher,
-            articles,
-            min_chars=self._settings.fulltext_min_chars,
-            max_chars=self._settings.max_article_chars,
-        )
-        written = await asyncio.gather(
-            *(self._composer.write(a.title, a.text, a.language) for a in completed)
-        )
-        return [
-            replace(
-                categorized(article, categories, job.category_id)
-                if article.text_source == "page"
-                else article,
-                headline=words.headline,
-                summary=words.summary,
-                composed_at=now,
-                status=ArticleStatus.READY,
-            )
-            for article, words in zip(completed, written, strict=True)
-        ]
-
-    async def _assign_stories(
-        self, job: SourceJob, articles: list[NewArticle], now: datetime
-    ) -> list[NewArticle]:
-        async with self._writer.transaction() as session:
-            return await assign_stories(
-                session,
-                job.id,
-                articles,
-                now=now,
-                window=timedelta(hours=self._settings.story_window_hours),
-                threshold=self._settings.story_similarity,
-            )
 
     async def _fail(
         self, job: SourceJob, kind: str, message: str, retry_after: float | None = None
@@ -332,16 +280,17 @@ class Poller:
         return min(delay, cap)
 
 
-def categorized(article: NewArticle, categories: CategorySet, fixed_id: int | None) -> NewArticle:
-    """The article with its category: the source's fixed one, its tags', or its words'."""
-    decision = categories.categorizer.categorize(
-        title=article.title,
-        text=article.text,
-        tags=article.tags,
-        language=article.language,
-        fixed=categories.slug_of(fixed_id),
+def _source_info(job: SourceJob, categories: CategorySet) -> SourceInfo:
+    return SourceInfo(
+        url=job.url,
+        id=job.id,
+        name=job.name,
+        language=job.language,
+        category=categories.slug_of(job.category_id),
+        backfill=not job.first_polled,
+        etag=job.etag,
+        last_modified=job.last_modified,
     )
-    return replace(article, category_id=categories.ids.get(decision.slug))
 
 
 def _with_seconds(outcome: PollOutcome, seconds: float) -> PollOutcome:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.ingest.poller import Poller
+from bot.pipeline.poller import Poller
 from bot.settings import Settings
 from storage.sources import SourceJob
 

@@ -1,0 +1,177 @@
+"""From a source's parsed document to composed articles: the one path every caller takes.
+
+    pipeline = Pipeline(settings, fetcher, composer)
+    processed = await pipeline.process(source, read.feed, read.url, categories, now=now,
+                                       known=…, stories=…)
+
+In order: the document's first entries with their identity keys; those the source already has
+left out (`known`); the rest built into articles, new or (on a first poll) seen; each new one
+matched to a story (`stories`) — a repeat of a story already known is stored as one more
+source of it, composed from its feed text only (no page fetch, no LLM); full text for the
+other new ones that are teasers; every article categorized once, on its final text; new ones
+composed (headline and summary). The poller passes lookups on the database; previews pass
+none, and every entry is new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from bot.compose.compose import CategorySet, Composer
+from bot.ingest.candidates import Candidate, build_article, keyed_entries
+from bot.ingest.dedupe import Stories
+from bot.ingest.entry import ParsedFeed
+from bot.ingest.fetch import Fetcher
+from bot.ingest.fulltext import complete_teasers
+from bot.pipeline.read import SourceInfo
+from bot.settings import Settings
+from storage.articles import NewArticle
+from storage.models import ArticleStatus
+
+
+class KnownKeys(Protocol):
+    """Which of these candidates' guid keys and url keys the source has already."""
+
+    async def __call__(self, candidates: Sequence[Candidate]) -> tuple[set[str], set[str]]: ...
+
+
+class StoryMatch(Protocol):
+    async def __call__(self, articles: Sequence[NewArticle]) -> Stories: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    articles: list[NewArticle]
+    """To store: new ones composed (READY), backfill as SEEN, in the document's order."""
+    entries: int
+    """Entries of the document looked at (within the limit), known ones included."""
+    repeats: int = 0
+    """New articles of a story another source told first."""
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, fetcher: Fetcher, composer: Composer) -> None:
+        self._settings = settings
+        self.fetcher = fetcher
+        self._composer = composer
+
+    async def process(
+        self,
+        source: SourceInfo,
+        feed: ParsedFeed,
+        base_url: str,
+        categories: CategorySet,
+        *,
+        now: datetime,
+        limit: int | None = None,
+        known: KnownKeys | None = None,
+        stories: StoryMatch | None = None,
+    ) -> Processed:
+        """The document's articles that are new to the source, ready to store."""
+        candidates = keyed_entries(
+            feed, base_url=base_url, limit=limit or self._settings.max_entries_per_poll
+        )
+        fresh = candidates
+        if known is not None and candidates:
+            guids, urls = await known(candidates)
+            fresh = [
+                c
+                for c in candidates
+                if c.guid_key not in guids and (c.url_key is None or c.url_key not in urls)
+            ]
+        articles = await asyncio.to_thread(self._build, source, feed, fresh, base_url, now)
+        repeats: frozenset[str] = frozenset()
+        if stories is not None and articles:
+            matched = await stories(articles)
+            articles, repeats = matched.articles, matched.repeats
+        articles = await self._complete(source, articles, categories, repeats, now)
+        return Processed(articles, len(candidates), len(repeats))
+
+    def _build(
+        self,
+        source: SourceInfo,
+        feed: ParsedFeed,
+        fresh: list[Candidate],
+        base_url: str,
+        now: datetime,
+    ) -> list[NewArticle]:
+        backfill = self._settings.backfill_count
+        text_source = "page" if feed.kind == "page" else "feed"
+        articles = []
+        for position, candidate in enumerate(fresh):
+            new = not source.backfill or position < backfill
+            article = build_article(
+                candidate,
+                base_url=base_url,
+                language_hint=source.language or feed.language,
+                fetched_at=now,
+                status=ArticleStatus.NEW if new else ArticleStatus.SEEN,
+                max_chars=self._settings.max_article_chars,
+            )
+            articles.append(replace(article, text_source=text_source))
+        return articles
+
+    async def _complete(
+        self,
+        source: SourceInfo,
+        articles: list[NewArticle],
+        categories: CategorySet,
+        repeats: frozenset[str],
+        now: datetime,
+    ) -> list[NewArticle]:
+        first_told = [
+            a for a in articles if a.status is ArticleStatus.NEW and a.guid_key not in repeats
+        ]
+        if first_told:
+            completed = await complete_teasers(
+                self.fetcher,
+                first_told,
+                min_chars=self._settings.fulltext_min_chars,
+                max_chars=self._settings.max_article_chars,
+            )
+            by_key = {a.guid_key: a for a in completed}
+            articles = [by_key.get(a.guid_key, a) for a in articles]
+        articles = await asyncio.to_thread(_categorized, articles, categories, source.category)
+        new = [a for a in articles if a.status is ArticleStatus.NEW]
+        written = await asyncio.gather(
+            *(
+                self._composer.write(a.title, a.text, a.language, llm=a.guid_key not in repeats)
+                for a in new
+            )
+        )
+        composed = {
+            a.guid_key: replace(
+                a,
+                headline=words.headline,
+                summary=words.summary,
+                composed_at=now,
+                status=ArticleStatus.READY,
+            )
+            for a, words in zip(new, written, strict=True)
+        }
+        return [composed.get(a.guid_key, a) for a in articles]
+
+
+def _categorized(
+    articles: list[NewArticle], categories: CategorySet, fixed: str | None
+) -> list[NewArticle]:
+    """New articles categorized; those stored as seen are never delivered, and keep none."""
+    return [
+        a if a.status is ArticleStatus.SEEN else categorized(a, categories, fixed) for a in articles
+    ]
+
+
+def categorized(article: NewArticle, categories: CategorySet, fixed: str | None) -> NewArticle:
+    """The article with its category: the source's fixed one, its tags', or its words'."""
+    decision = categories.categorizer.categorize(
+        title=article.title,
+        text=article.text,
+        tags=article.tags,
+        language=article.language,
+        fixed=fixed,
+    )
+    return replace(article, category_id=categories.ids.get(decision.slug))

@@ -1,0 +1,15 @@
+"""The newest posts readers ask for (/latest, the category shortcuts)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import posts as post_store
+from storage.models import Article, Source
+
+
+async def latest(
+    session: AsyncSession, category_id: int | None, count: int
+) -> list[tuple[Article, Source]]:
+    """The newest `count` composed articles (of one category, or of all), with their sources."""
+    return await post_store.latest_ready(session, category_id, count)

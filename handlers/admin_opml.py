@@ -1,0 +1,99 @@
+"""OPML for the admins: an .opml file sent to the bot is imported (all of it or, on any
+problem, none); /export sends every source as OPML."""
+
+from __future__ import annotations
+
+import html
+from typing import Final
+
+from telegram import InputFile, Update
+
+from bot.context import bot_context
+from bot.i18n import Html, t_html
+from bot.ingest.opml import read_opml, write_opml
+from bot.ingest.sourcespec import SourceListError
+from bot.services import sources as service
+from bot.services.audit import Actor
+from handlers.common import Context, language_of, reply
+from handlers.source_replies import (
+    arguments,
+    error,
+    trim,
+    usage,
+)
+
+MAX_OPML_BYTES: Final = 1_000_000
+
+
+async def import_opml(update: Update, context: Context, actor: Actor) -> None:
+    """An .opml file sent to the bot: its feeds are added (all or, on any problem, none)."""
+    language = await language_of(update, context)
+    message = update.effective_message
+    assert message is not None
+    assert message.document is not None
+    document = message.document
+    if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
+        await reply(
+            update, t_html("admin_sources.import.too_large", language, limit=MAX_OPML_BYTES // 1000)
+        )
+        return
+    file = await document.get_file()
+    data = bytes(await file.download_as_bytearray())
+    if len(data) > MAX_OPML_BYTES:
+        await reply(
+            update, t_html("admin_sources.import.too_large", language, limit=MAX_OPML_BYTES // 1000)
+        )
+        return
+    name = trim(document.file_name or "opml", 64)
+    try:
+        specs = read_opml(data, source=name)
+        async with bot_context(context).sessions.begin() as session:
+            report = await service.import_sources(session, specs, actor=actor)
+    except SourceListError as exc:
+        problems = "\n".join(f"• {trim(p, 200)}" for p in exc.problems[:10])
+        await reply(update, t_html("admin_sources.import.problems", language, problems=problems))
+        return
+    except service.SourceError as exc:
+        await reply(
+            update,
+            t_html("admin_sources.import.refused", language, reason=Html(error(exc, language))),
+        )
+        return
+    added = "".join(f"\n+ {html.escape(trim(url, 200))}" for url in report.added[:30])
+    await reply(
+        update,
+        t_html(
+            "admin_sources.import.report",
+            language,
+            added=len(report.added),
+            skipped=len(report.unchanged),
+            urls=Html(added),
+        ),
+    )
+
+
+async def export_sources(update: Update, context: Context, actor: Actor) -> None:
+    """/export: the sources as an OPML document."""
+    language = await language_of(update, context)
+    if arguments(context):
+        await usage(update, "export", language)
+        return
+    async with bot_context(context).sessions() as session:
+        specs = await service.export_specs(session)
+    if not specs:
+        await reply(update, t_html("admin_sources.export.empty", language))
+        return
+    message = update.effective_message
+    assert message is not None
+    try:
+        data = write_opml(specs)
+    except SourceListError as exc:
+        await reply(
+            update, t_html("admin_sources.error.other", language, reason=trim(str(exc), 300))
+        )
+        return
+    await message.reply_document(
+        InputFile(data, filename="nashra-sources.opml"),
+        caption=t_html("admin_sources.export.caption", language, count=len(specs)),
+        parse_mode="HTML",
+    )
