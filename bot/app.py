@@ -45,7 +45,13 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
-ALLOWED_UPDATES: Final = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# chat_member: Telegram sends it only when asked for, and only for chats the bot administers.
+ALLOWED_UPDATES: Final = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
+]
 POLL_TIMEOUT_SECONDS: Final = 30
 SEND_READ_TIMEOUT_SECONDS: Final = 30.0
 OWNED_KEY: Final = "nashra.owned"  # in bot_data: what post_init opened, closed by post_shutdown
@@ -116,7 +122,7 @@ async def post_init(application: App) -> None:
         api = await _owned(application).enter_async_context(open_bot_api(ctx.settings))
         ctx.transport = Transport(api)
     categories = await ctx.categories.get()
-    slugs = handlers.register_shortcuts(application, categories)
+    slugs = handlers.register_categories(application, categories)
     await menus.set_menus(application, slugs)
     log.info("bot @%s ready: %d shortcut commands", application.bot.username, len(slugs))
 

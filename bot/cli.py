@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import cli_channels, cli_manage
 from bot.console import format_table, when
-from bot.ingest.fetch import FetchError
+from bot.ingest.fetch import FetchError, FetchErrorKind
 from bot.ingest.opml import read_opml, write_opml
 from bot.ingest.sourcelist import read_source_file
 from bot.ingest.sourcespec import SourceListError, make_spec
@@ -34,6 +34,11 @@ from storage.migrate import current_revision, downgrade, upgrade
 from storage.models import DeliveryState
 
 log = logging.getLogger("nashra")
+
+BLOCKED_HINT = (
+    "nashra: only public addresses are fetched; to fetch from a private network on purpose,"
+    " list it in FETCH_ALLOW_NETWORKS (for example FETCH_ALLOW_NETWORKS=10.1.2.0/24)"
+)
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -133,7 +138,8 @@ async def cmd_outbox(settings: Settings, _args: argparse.Namespace) -> int:
         print()
         counts = [[name, str(n)] for name, n in sorted(report.counts.items())]
         print(format_table(["today (UTC)", "count"], counts))
-    print(f"\nnext due: {when(report.next_due) if report.next_due else 'nothing pending'}")
+    due = f"{when(report.next_due, settings.timezone)} ({settings.timezone})"
+    print(f"\nnext due: {due if report.next_due else 'nothing pending'}")
     return 0
 
 
@@ -149,15 +155,25 @@ async def cmd_sources_list(settings: Settings, _args: argparse.Namespace) -> int
             s.name or "",
             s.url,
             s.state,
-            when(s.last_poll),
-            when(s.next_poll),
+            when(s.last_poll, settings.timezone),
+            when(s.next_poll, settings.timezone),
             str(s.articles),
             str(s.new_today),
             (s.last_error or "")[:60],
         ]
         for s in states
     ]
-    headers = ["id", "name", "url", "state", "last poll", "next poll", "articles", "new today"]
+    zone = settings.timezone
+    headers = [
+        "id",
+        "name",
+        "url",
+        "state",
+        f"last poll ({zone})",
+        f"next poll ({zone})",
+        "articles",
+        "new today",
+    ]
     print(format_table([*headers, "last error"], rows))
     return 0
 
@@ -229,8 +245,8 @@ async def cmd_sources_show(settings: Settings, args: argparse.Namespace) -> int:
         ["language", s.language or "-"],
         ["category", s.category or "-"],
         ["interval", interval],
-        ["last poll", when(s.last_poll)],
-        ["next poll", when(s.next_poll)],
+        ["last poll", f"{when(s.last_poll, settings.timezone)} ({settings.timezone})"],
+        ["next poll", f"{when(s.next_poll, settings.timezone)} ({settings.timezone})"],
         ["articles", str(s.articles)],
         ["new today", str(s.new_today)],
         ["failures", str(s.failures)],
@@ -403,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(command(settings, args))
     except (ServiceError, RoleError, SourceListError, PreviewError, FetchError, OSError) as exc:
         print(f"nashra: {exc}", file=sys.stderr)
+        if isinstance(exc, FetchError) and exc.kind is FetchErrorKind.BLOCKED:
+            print(BLOCKED_HINT, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -16,7 +16,15 @@ from bot.console import format_table, when
 from bot.runtime import open_database
 from bot.services import admins as admin_service
 from bot.services import categories as category_service
-from bot.services.audit import CLI, DEFAULT_LIMIT, MAX_LIMIT, audit_lines
+from bot.services.audit import (
+    CLI,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MISSING,
+    FieldChange,
+    audit_lines,
+    readable,
+)
 from bot.services.stats import collect_stats, duration
 from bot.settings import Settings
 from handlers.commands import RESERVED
@@ -33,11 +41,12 @@ async def cmd_admins_list(settings: Settings, _args: argparse.Namespace) -> int:
             str(e.user_id),
             "ADMIN_IDS" if e.from_settings else "added",
             "" if e.from_settings else (str(e.added_by) if e.added_by else "command line"),
-            when(e.added_at),
+            when(e.added_at, settings.timezone),
         ]
         for e in entries
     ]
-    print(format_table(["user id", "from", "added by", "added at (UTC)"], rows))
+    headers = ["user id", "from", "added by", f"added at ({settings.timezone})"]
+    print(format_table(headers, rows))
     return 0
 
 
@@ -152,15 +161,16 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     rows = [
         [
-            when(line.when),
+            when(line.when, settings.timezone),
             f"user {line.actor_id}" if line.actor_id is not None else "command line",
             line.action,
             line.target,
-            line.change,
+            "; ".join(_change(c) for c in line.changes) or "-",
         ]
         for line in lines
     ]
-    print(format_table(["when (UTC)", "who", "action", "target", "before → after"], rows))
+    headers = [f"when ({settings.timezone})", "who", "action", "target", "what changed"]
+    print(format_table(headers, rows))
     return 0
 
 
@@ -182,6 +192,15 @@ def _limit(text: str) -> int:
     if not 1 <= value <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(f"not a whole number from 1 to {MAX_LIMIT}: {text!r}")
     return value
+
+
+def _change(change: FieldChange) -> str:
+    def shown(value: object) -> str:
+        return readable(value, yes="yes", no="no", nothing="-")
+
+    if change.before is MISSING:
+        return f"{change.field}: {shown(change.after)}"
+    return f"{change.field}: {shown(change.before)} → {shown(change.after)}"
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:

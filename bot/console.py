@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 
 def _width(text: str) -> int:
@@ -26,5 +27,6 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+def when(moment: datetime | None, zone: str) -> str:
+    """The moment in the time zone `zone` (headers and labels say which), or "-"."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if moment else "-"

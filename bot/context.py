@@ -22,12 +22,14 @@ from bot.services.catalog import CategoryCache
 from bot.settings import Settings
 
 BOT_DATA_KEY: Final = "nashra"
-ADMIN_TTL_SECONDS: Final = 60.0
+ADMIN_TTL_SECONDS: Final = 5.0
+"""How long a group member's admin status is kept; `chat_member` updates drop it sooner."""
 _ADMIN_STATUSES: Final = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
 
 class AdminCache:
-    """Whether a user administers a chat, asked with getChatMember and kept for a short while."""
+    """Whether a user administers a chat, asked with getChatMember and kept for a few seconds
+    (a burst of keyboard presses asks once), or until a `chat_member` update says otherwise."""
 
     def __init__(self, ttl: float = ADMIN_TTL_SECONDS) -> None:
         self._ttl = ttl
@@ -44,6 +46,9 @@ class AdminCache:
             self._known = {k: v for k, v in self._known.items() if v[0] > now}
         self._known[(chat_id, user_id)] = (now + self._ttl, admin)
         return admin
+
+    def forget(self, chat_id: int, user_id: int) -> None:
+        self._known.pop((chat_id, user_id), None)
 
 
 @dataclass(slots=True)

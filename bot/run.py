@@ -30,10 +30,21 @@ from bot.leases import release_dead_local_leases
 from bot.pipeline.poller import Poller
 from bot.pipeline.schedule import PollLoop
 from bot.runtime import Runtime, open_runtime
+from bot.services.sources import source_count
 from bot.settings import Settings
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
+
+NO_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set, so the bot does not start: sources are polled and nothing"
+    " is sent. To start it, open @BotFather in Telegram, send /newbot, put the token it gives"
+    " you in .env as TELEGRAM_BOT_TOKEN=…, and run `nashra run` again (README: Quick start)."
+)
+NO_SOURCES = (
+    "there are no sources yet: add one with `nashra sources add URL` (a feed, or a site's"
+    " page), or /addsource URL in Telegram as an admin; until then nothing is polled."
+)
 
 
 class Role(StrEnum):
@@ -100,7 +111,11 @@ async def run(settings: Settings, role: Role = Role.ALL) -> int:
             sending = asyncio.create_task(sender.run(stop))
             stack.push_async_callback(_finish, sending, stop)
         if token is None:
-            log.info("no TELEGRAM_BOT_TOKEN set: sources are polled, nothing is sent")
+            log.warning(NO_TOKEN)
+        if polls:
+            async with runtime.sessions() as session:
+                if not await source_count(session):
+                    log.warning(NO_SOURCES)
         log.info("nashra running as %s", role)
         await stop.wait()
         log.info("stopping")

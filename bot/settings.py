@@ -16,6 +16,8 @@ from bot import __version__
 
 MAX_TEMPLATE_CHARS = 1000
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+# /whoami writes ids in the chat's digits; an Arabic-Indic id pasted into ADMIN_IDS is read too.
+_ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -150,7 +152,10 @@ class Settings(BaseSettings):
         if value is None:
             return None
         if not TOKEN_PATTERN.match(value.get_secret_value()):
-            raise ValueError("a bot token from @BotFather, like 123456:ABC-DEF…")
+            raise ValueError(
+                "the token @BotFather gave you: digits, a colon, then 30 or more letters, digits,"
+                " - or _, like 110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+            )
         return value
 
     @field_validator("webhook_url")
@@ -213,7 +218,7 @@ class Settings(BaseSettings):
             return value
         ids: list[int] = []
         for item in value:
-            text = str(item).strip()
+            text = str(item).strip().translate(_ASCII_DIGITS)
             if not text.isdecimal() or int(text) <= 0:
                 raise ValueError("comma-separated Telegram user ids like 123456789,987654321")
             ids.append(int(text))

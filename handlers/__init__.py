@@ -1,4 +1,9 @@
-"""Telegram updates → services, one module per audience, registered in one ordered list."""
+"""Telegram updates → services, one module per audience, registered in one ordered list.
+
+`register` adds the fixed handlers; `register_categories` (at start, once the categories are
+read) adds one shortcut command per category and, last of all, the fallbacks that answer
+what no other handler took.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +15,35 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    MessageHandler,
     filters,
 )
 
 from bot.compose.compose import CategorySet
-from handlers import admin_channels, admin_manage, admin_sources, membership, readers
+from handlers import (
+    admin_channels,
+    admin_manage,
+    admin_report,
+    admin_sources,
+    fallback,
+    groups,
+    membership,
+    quiet,
+    readers,
+)
 from handlers.commands import RESERVED
-from handlers.common import shortcut_slugs
+from handlers.common import LATEST_PREFIX, shortcut_slugs
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
 # Commands answer new messages only (not edits, not channel posts).
 _MESSAGES = filters.UpdateType.MESSAGE
+_PRIVATE = filters.ChatType.PRIVATE
+_GROUPS = filters.ChatType.GROUPS
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Every handler, in the order they are tried."""
+    """Every fixed handler, in the order they are tried."""
     return [
         CommandHandler("start", readers.start, filters=_MESSAGES),
         CommandHandler("help", readers.help_command, filters=_MESSAGES),
@@ -35,26 +53,45 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("mysubs", readers.mysubs, filters=_MESSAGES),
         CommandHandler("latest", readers.latest, filters=_MESSAGES),
         CommandHandler("language", readers.language_command, filters=_MESSAGES),
-        CommandHandler("quiet", readers.quiet, filters=_MESSAGES),
+        CommandHandler("quiet", quiet.quiet, filters=_MESSAGES),
+        CommandHandler("whoami", fallback.whoami, filters=_MESSAGES),
         # Every admin command, button and upload, behind the admins' gate (handlers/admin.py).
         *admin_sources.handlers(),
         *admin_channels.handlers(),
         *admin_manage.handlers(),
+        *admin_report.handlers(),
+        CallbackQueryHandler(readers.latest_button, pattern=f"^{LATEST_PREFIX}"),
         # Every other button press: toggle data is validated there, anything else answered
         # invalid.
         CallbackQueryHandler(readers.toggle_subscription),
         ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+        ChatMemberHandler(groups.member_changed, ChatMemberHandler.CHAT_MEMBER),
+    ]
+
+
+def fallbacks() -> list[BaseHandler[Any, Any, Any]]:
+    """What answers messages no other handler took; registered after the shortcuts."""
+    return [
+        MessageHandler(
+            filters.COMMAND & (_PRIVATE | _GROUPS) & _MESSAGES, fallback.unknown_command
+        ),
+        MessageHandler(
+            _PRIVATE & _MESSAGES & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            fallback.free_text,
+        ),
     ]
 
 
 def register(application: App) -> None:
-    """Add every handler to the application, in order."""
+    """Add every fixed handler to the application, in order."""
     application.add_handlers(handlers())
 
 
-def register_shortcuts(application: App, categories: CategorySet) -> list[str]:
-    """One command per category (/politics …), from the categories stored; the slugs added."""
+def register_categories(application: App, categories: CategorySet) -> list[str]:
+    """One command per category (/politics …), from the categories stored, then the
+    fallbacks; the slugs added."""
     slugs = shortcut_slugs(categories, RESERVED)
     if slugs:
         application.add_handler(CommandHandler(slugs, readers.shortcut, filters=_MESSAGES))
+    application.add_handlers(fallbacks())
     return slugs

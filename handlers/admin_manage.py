@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -24,13 +22,13 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.context import bot_context
-from bot.i18n import Html, join, t, t_html
+from bot.i18n import Html, ascii_digits, join, t, t_html, tn_html
 from bot.services import admins as admin_service
 from bot.services import categories as category_service
-from bot.services.audit import DEFAULT_LIMIT, MAX_LIMIT, Actor, audit_lines
+from bot.services.audit import MAX_LIMIT, Actor
 from bot.services.categories import CategoryError, CategoryView
-from bot.services.stats import collect_stats
 from handlers.admin import CALLBACK_PREFIX, Handler, button, command
+from handlers.admin_report import who
 from handlers.commands import ADMIN_MANAGE, RESERVED
 from handlers.common import Context, language_of, reply
 from handlers.menus import set_admin_commands
@@ -71,8 +69,25 @@ async def _usage(update: Update, name: str, language: str, error: Html | None = 
     await reply(update, Html(f"{error}\n\n{usage}") if error else usage)
 
 
+# Which values of a refusal are counted, and the noun each counts.
+COUNTED_VALUES: Final = {
+    "long_name": {"limit": "characters"},
+    "many_aliases": {"limit": "aliases"},
+    "in_use": {"subscriptions": "subscriptions", "sources": "sources"},
+}
+
+
 def _error(exc: CategoryError, language: str) -> Html:
-    return t_html(f"admin_manage.error.{exc.key}", language, **exc.values)
+    nouns = COUNTED_VALUES.get(exc.key, {})
+    values = {
+        name: _count(nouns[name], int(str(value)), language) if name in nouns else value
+        for name, value in exc.values.items()
+    }
+    return t_html(f"admin_manage.error.{exc.key}", language, **values)
+
+
+def _count(noun: str, count: int, language: str) -> Html:
+    return tn_html(f"admin_manage.count.{noun}", language, count)
 
 
 def _category_text(key: str, category: CategoryView, language: str) -> Html:
@@ -157,9 +172,9 @@ async def delete_category(update: Update, context: Context, actor: Actor) -> Non
                     language,
                     slug=category.slug,
                     target=target.slug,
-                    subscriptions=used.subscriptions,
-                    sources=used.sources,
-                    articles=used.articles,
+                    subscriptions=_count("subscriptions", used.subscriptions, language),
+                    sources=_count("sources", used.sources, language),
+                    articles=_count("articles", used.articles, language),
                 )
                 data = f"{CALLBACK_PREFIX}{AREA}:del:{category.id}:{target.id}"
     except CategoryError as exc:
@@ -213,10 +228,12 @@ async def on_button(update: Update, context: Context, actor: Actor) -> None:
                             "admin_manage.category.moved",
                             language,
                             target=target,
-                            subscriptions=report.subscriptions_moved,
-                            merged=report.subscriptions_merged,
-                            sources=report.sources_moved,
-                            articles=report.articles_moved,
+                            subscriptions=_count(
+                                "subscriptions", report.subscriptions_moved, language
+                            ),
+                            merged=_count("merged", report.subscriptions_merged, language),
+                            sources=_count("sources", report.sources_moved, language),
+                            articles=_count("articles", report.articles_moved, language),
                         )
                     )
         except CategoryError as exc:
@@ -228,111 +245,6 @@ async def on_button(update: Update, context: Context, actor: Actor) -> None:
         return
     await query.answer()
     await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-
-
-# ---- stats and audit -------------------------------------------------------------------------
-
-
-def _duration(seconds: float | None, language: str) -> str:
-    if seconds is None:
-        return t("admin_manage.stats.no_median", language)
-    whole = round(seconds)
-    if whole < 60:
-        return t("admin_manage.stats.seconds", language, seconds=whole)
-    minutes, whole = divmod(whole, 60)
-    if minutes < 60:
-        return t("admin_manage.stats.minutes", language, minutes=minutes, seconds=whole)
-    hours, minutes = divmod(minutes, 60)
-    return t("admin_manage.stats.hours", language, hours=hours, minutes=minutes)
-
-
-async def stats(update: Update, context: Context, actor: Actor) -> None:
-    del actor
-    language = await language_of(update, context)
-    ctx = bot_context(context)
-    categories = await ctx.categories.get()
-    async with ctx.sessions() as session:
-        figures = await collect_stats(session, datetime.now(UTC))
-    lines = [
-        t_html(
-            "admin_manage.stats.subscription",
-            language,
-            category=categories.name(slug, language),
-            count=count,
-        )
-        for slug, count in figures.subscriptions
-    ]
-    median = figures.median_fetch_to_send
-    await reply(
-        update,
-        t_html(
-            "admin_manage.stats.text",
-            language,
-            day=figures.day.isoformat(),
-            subscriptions=Html("\n".join(lines)),
-            inactive=figures.inactive_chats,
-            articles=figures.articles_today,
-            sent=figures.sent_today,
-            failed=figures.failed_today,
-            pending=figures.pending,
-            http_429=figures.http_429_today,
-            median=_duration(median.total_seconds() if median else None, language),
-            **figures.chats,
-            **figures.sources,
-        ),
-    )
-
-
-def _who(actor_id: int | None, language: str) -> str:
-    if actor_id is None:
-        return t("admin_manage.audit.cli", language)
-    return t("admin_manage.audit.user", language, user_id=actor_id)
-
-
-async def audit(update: Update, context: Context, actor: Actor) -> None:
-    del actor
-    language = await language_of(update, context)
-    args = context.args or []
-    limit = DEFAULT_LIMIT
-    if args:
-        if len(args) > 1 or not re.fullmatch(r"[0-9]{1,3}", args[0]):
-            await _usage(update, "audit", language)
-            return
-        limit = int(args[0])
-        if not 1 <= limit <= MAX_LIMIT:
-            await _usage(update, "audit", language)
-            return
-    async with bot_context(context).sessions() as session:
-        lines = await audit_lines(session, limit)
-    if not lines:
-        await reply(update, t_html("admin_manage.audit.empty", language))
-        return
-    items = [
-        t_html(
-            "admin_manage.audit.item",
-            language,
-            when=line.when.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-            who=_who(line.actor_id, language),
-            action=line.action,
-            target=line.target,
-            change=line.change,
-        )
-        for line in lines
-    ]
-    header = t_html("admin_manage.audit.header", language, count=len(lines))
-    await _reply_long(update, [header, *items])
-
-
-async def _reply_long(update: Update, parts: Sequence[str], limit: int = 4000) -> None:
-    """Parts joined by blank lines, in as few messages as fit Telegram's 4096 characters."""
-    chunk = ""
-    for part in parts:
-        if chunk and len(chunk) + len(part) + 2 > limit:
-            await reply(update, Html(chunk))
-            chunk = ""
-        chunk = f"{chunk}\n\n{part}" if chunk else part
-    if chunk:
-        await reply(update, Html(chunk))
 
 
 # ---- admins ----------------------------------------------------------------------------------
@@ -362,7 +274,7 @@ async def list_admins(update: Update, context: Context, actor: Actor) -> None:
                     "admin_manage.admins.added_by",
                     language,
                     user_id=entry.user_id,
-                    who=_who(entry.added_by, language),
+                    who=who(entry.added_by, language),
                     when=added,
                 )
             )
@@ -370,7 +282,7 @@ async def list_admins(update: Update, context: Context, actor: Actor) -> None:
 
 
 def _user_id_argument(context: Context) -> int | None:
-    args = context.args or []
+    args = [ascii_digits(arg) for arg in context.args or []]
     if len(args) != 1 or not USER_ID.fullmatch(args[0]) or int(args[0]) >= 2**63:
         return None
     return int(args[0])
@@ -427,8 +339,6 @@ def handlers() -> list[Handler]:
         command("addcategory", add_category),
         command("renamecategory", rename_category),
         command("delcategory", delete_category),
-        command("stats", stats),
-        command("audit", audit),
         command("admins", list_admins),
         command("addadmin", add_admin),
         command("deladmin", remove_admin),

@@ -15,6 +15,7 @@ READERS: Final = (
     "latest",
     "language",
     "quiet",
+    "whoami",
 )
 ADMIN_SOURCES: Final = (
     "addsource",

@@ -20,16 +20,18 @@ from telegram.ext import ContextTypes
 
 from bot.compose.compose import CategorySet
 from bot.context import BotContext, bot_context
-from bot.i18n import Html, choose_language, join
+from bot.i18n import Html, choose_language, join, t
 from bot.services.chats import ChatSettings, chat_settings
 from bot.services.subscriptions import ChatRef
 
 Context = ContextTypes.DEFAULT_TYPE
 
-# Callback data of a subscription toggle: versioned, and naming only the category. The chat
+# Callback data of the categories keyboard: versioned, and naming only the category. The chat
 # acted on is always the one of the message the button belongs to.
 TOGGLE_PREFIX: Final = "sub:v1:"
 TOGGLE_DATA: Final = re.compile(r"sub:v1:([1-9][0-9]{0,17})")
+LATEST_PREFIX: Final = "lat:v1:"
+LATEST_DATA: Final = re.compile(r"lat:v1:([1-9][0-9]{0,17})")
 KEYBOARD_COLUMNS: Final = 2
 COMMAND_NAME: Final = re.compile(r"[a-z0-9_]{1,32}")
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
@@ -78,6 +80,16 @@ def parse_toggle(data: str | None) -> int | None:
     return int(match[1]) if match else None
 
 
+def latest_data(category_id: int) -> str:
+    return f"{LATEST_PREFIX}{category_id}"
+
+
+def parse_latest(data: str | None) -> int | None:
+    """The category id of well-formed latest-news data, else None."""
+    match = LATEST_DATA.fullmatch(data or "")
+    return int(match[1]) if match else None
+
+
 def chat_ref(chat: TgChat) -> ChatRef:
     return ChatRef.of(chat.id, chat.type, chat.title, chat.username)
 
@@ -104,14 +116,21 @@ async def reply(
 def category_keyboard(
     categories: CategorySet, subscribed: set[int], language: str
 ) -> InlineKeyboardMarkup:
-    """One toggle per category, ✅ on those the chat follows."""
-    buttons = []
+    """A row per category: its name (its latest news) and its subscription toggle."""
+    rows = []
     for info in categories.infos:
         category_id = categories.ids[info.slug]
         name = categories.name(info.slug, language)
-        text = f"✅ {name}" if category_id in subscribed else name
-        buttons.append(InlineKeyboardButton(text, callback_data=toggle_data(category_id)))
-    rows = [buttons[i : i + KEYBOARD_COLUMNS] for i in range(0, len(buttons), KEYBOARD_COLUMNS)]
+        toggle = "button.subscribed" if category_id in subscribed else "button.subscribe"
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t("button.latest", language, category=name),
+                    callback_data=latest_data(category_id),
+                ),
+                InlineKeyboardButton(t(toggle, language), callback_data=toggle_data(category_id)),
+            ]
+        )
     return InlineKeyboardMarkup(rows)
 
 

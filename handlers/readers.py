@@ -1,13 +1,8 @@
-"""Readers' commands: greeting, help, categories, subscriptions, latest posts, language,
-quiet hours."""
+"""Readers' commands: greeting, help, categories, subscriptions, latest posts, language."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import cache
 from typing import Final
-from zoneinfo import available_timezones
 
 from telegram import Message, Update
 
@@ -15,51 +10,48 @@ from bot.compose.compose import CategorySet
 from bot.compose.post import post_for
 from bot.compose.render import shorten
 from bot.deliver.send import send_reply_post
-from bot.i18n import SUPPORTED_LANGUAGES, Html, t, t_html
+from bot.i18n import SUPPORTED_LANGUAGES, Html, ascii_digits, t, t_html
 from bot.services import chats as chat_service
 from bot.services import posts as post_service
 from bot.services import subscriptions as service
+from bot.services.admins import is_admin
 from bot.text.clean import clean_text
-from handlers.commands import READERS, RESERVED
+from handlers.commands import ADMINS, READERS, RESERVED
 from handlers.common import (
     Context,
+    Turn,
     all_category_names,
     category_keyboard,
     category_names,
     chat_ref,
     is_private,
-    language_of,
+    parse_latest,
     parse_toggle,
     reply,
     shortcut_slugs,
     turn,
 )
-from handlers.groups import may_change_settings, refuse_non_admin
+from handlers.groups import allowed_to_change
 
 COMMANDS: Final = READERS
 LATEST_DEFAULT: Final = 5
 LATEST_MIN: Final = 1
 LATEST_MAX: Final = 20
 ALL_WORDS: Final = frozenset({"all", "الكل", "الجميع", "كل"})
-OFF_WORDS: Final = frozenset({"off", "إيقاف", "ايقاف"})
 # A reader's words quoted back are cut to this many characters (a message holds 4096).
 ECHO_MAX_CHARS: Final = 64
-QUIET_MAX_ARGS: Final = 3
-QUIET_ARG_MAX_CHARS: Final = 64  # longer than any time or IANA zone name
-# 24-hour H:MM or HH:MM, once Arabic-Indic (٠-٩) and Persian (۰-۹) digits are made ASCII.
-CLOCK_TIME: Final = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
-ASCII_DIGITS: Final = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
-# Names zoneinfo knows that are not IANA zones a reader would mean.
-NOT_ZONES: Final = frozenset({"localtime", "Factory", "posixrules"})
 
 
 async def start(update: Update, context: Context) -> None:
     """Greet the reader in their language and show the categories keyboard."""
-    await _show_keyboard(update, context, "start.greeting")
+    now = await turn(update, context)
+    user = update.effective_user
+    name = user.first_name if user is not None else ""
+    await show_keyboard(update, context, t_html("start.greeting", now.language, name=name))
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """List every command and the category shortcuts."""
+    """List every command and the category shortcuts (and, for a bot admin, the admins')."""
     now = await turn(update, context)
     language, categories = now.language, now.categories
     lines = [
@@ -73,6 +65,19 @@ async def help_command(update: Update, context: Context) -> None:
         max_count=LATEST_MAX,
         shortcuts=Html("\n".join(lines)),
     )
+    if await _asked_by_an_admin(update, now):
+        admin_lines = [
+            t_html(
+                "help.admin_line",
+                language,
+                command=name,
+                description=t(f"command.{name}", language),
+            )
+            for name in ADMINS
+        ]
+        text = Html(
+            "\n\n".join([text, t_html("help.admin_header", language), "\n".join(admin_lines)])
+        )
     await reply(update, text)
 
 
@@ -90,23 +95,23 @@ async def categories_command(update: Update, context: Context) -> None:
 
 
 async def subscribe(update: Update, context: Context) -> None:
-    """Subscribe the chat to the named categories, or show the toggles keyboard."""
+    """Subscribe the chat to the named categories, or show the categories keyboard."""
     if not context.args:
-        await _show_keyboard(update, context, "subscribe.choose")
+        now = await turn(update, context)
+        await show_keyboard(update, context, t_html("subscribe.choose", now.language))
         return
-    if not await may_change_settings(update, context):
-        await refuse_non_admin(update, context)
+    if not await allowed_to_change(update, context):
         return
     now = await turn(update, context)
     language, categories = now.language, now.categories
     chat = update.effective_chat
     assert chat is not None
+    new: set[int] | None = None
     async with now.ctx.sessions.begin() as session:
         resolved = await service.resolve_categories(session, context.args)
         ids = [c.id for c in resolved.found]
-        new = (
-            await service.subscribe(session, chat_ref(chat), ids) if not resolved.unknown else None
-        )
+        if not resolved.unknown:
+            new = await service.subscribe(session, chat_ref(chat), ids)
     if new is None:
         await _unknown_category(update, resolved.unknown[0], categories, language)
         return
@@ -122,19 +127,16 @@ async def subscribe(update: Update, context: Context) -> None:
 
 async def unsubscribe(update: Update, context: Context) -> None:
     """Unsubscribe the chat from the named categories, or from all."""
-    language = await language_of(update, context)
+    now = await turn(update, context)
+    language, categories = now.language, now.categories
     if not context.args:
         await reply(update, t_html("unsubscribe.usage", language))
         return
-    if not await may_change_settings(update, context):
-        await refuse_non_admin(update, context)
+    if not await allowed_to_change(update, context):
         return
     chat = update.effective_chat
     assert chat is not None
-    now = await turn(update, context)
-    categories = now.categories
-    everything = len(context.args) == 1 and context.args[0].casefold() in ALL_WORDS
-    if everything:
+    if len(context.args) == 1 and context.args[0].casefold() in ALL_WORDS:
         async with now.ctx.sessions.begin() as session:
             await service.unsubscribe(session, chat.id, None)
         await reply(update, t_html("unsubscribe.all_done", language))
@@ -204,58 +206,19 @@ async def shortcut(update: Update, context: Context) -> None:
 
 async def language_command(update: Update, context: Context) -> None:
     """Set the chat's language: /language ar|en."""
-    language = await language_of(update, context)
+    now = await turn(update, context)
     args = context.args or []
     choice = args[0].strip().lower() if len(args) == 1 else ""
     if choice not in SUPPORTED_LANGUAGES:
-        await reply(update, t_html("language.usage", language))
+        await reply(update, t_html("language.usage", now.language))
         return
-    if not await may_change_settings(update, context):
-        await refuse_non_admin(update, context)
+    if not await allowed_to_change(update, context):
         return
     chat = update.effective_chat
     assert chat is not None
-    async with (await turn(update, context)).ctx.sessions.begin() as session:
+    async with now.ctx.sessions.begin() as session:
         await chat_service.set_language(session, chat_ref(chat), choice)
     await reply(update, t_html("language.changed", choice))
-
-
-async def quiet(update: Update, context: Context) -> None:
-    """A private chat's quiet hours: /quiet 23:00 07:00 [zone], /quiet off, /quiet to show."""
-    language = await language_of(update, context)
-    chat = update.effective_chat
-    assert chat is not None
-    if not is_private(chat):
-        await reply(update, t_html("quiet.private_only", language))
-        return
-    now = await turn(update, context)
-    ctx, stored = now.ctx, now.chat
-    stored_zone = stored.timezone if stored is not None else None
-    zone = stored_zone or ctx.settings.timezone
-    usage = t_html("quiet.usage", language, zone=zone)
-    args = list(context.args or [])
-    if not args:
-        if stored is None or stored.quiet_start_minute is None or stored.quiet_end_minute is None:
-            state = t_html("quiet.none", language)
-        else:
-            start, end = stored.quiet_start_minute, stored.quiet_end_minute
-            state = t_html("quiet.current", language, start=clock(start), end=clock(end), zone=zone)
-        await reply(update, Html(f"{state}\n\n{usage}"))
-        return
-    if len(args) == 1 and args[0].casefold() in OFF_WORDS:
-        async with ctx.sessions.begin() as session:
-            await chat_service.set_quiet_hours(session, chat_ref(chat), None, None, stored_zone)
-        await reply(update, t_html("quiet.off", language))
-        return
-    span = parse_quiet(args)
-    if span is None:
-        await reply(update, usage)
-        return
-    zone = span.timezone or zone
-    async with ctx.sessions.begin() as session:
-        await chat_service.set_quiet_hours(session, chat_ref(chat), span.start, span.end, zone)
-    text = t_html("quiet.set", language, start=clock(span.start), end=clock(span.end), zone=zone)
-    await reply(update, text)
 
 
 async def toggle_subscription(update: Update, context: Context) -> None:
@@ -274,8 +237,7 @@ async def toggle_subscription(update: Update, context: Context) -> None:
     ):
         await query.answer(t("alert.invalid", language), show_alert=True)
         return
-    if not await may_change_settings(update, context):
-        await query.answer(t("alert.admins_only", language), show_alert=True)
+    if not await allowed_to_change(update, context):
         return
     async with now.ctx.sessions.begin() as session:
         now_subscribed, ids = await service.toggle(session, chat_ref(message.chat), category_id)
@@ -285,23 +247,46 @@ async def toggle_subscription(update: Update, context: Context) -> None:
     await query.edit_message_reply_markup(category_keyboard(categories, ids, language))
 
 
+async def latest_button(update: Update, context: Context) -> None:
+    """A category's name in the keyboard: its newest posts, in the chat the keyboard is in."""
+    query = update.callback_query
+    if query is None:
+        return
+    now = await turn(update, context)
+    category_id = parse_latest(query.data)
+    message = query.message
+    if (
+        category_id is None
+        or category_id not in now.categories.ids.values()
+        or not isinstance(message, Message)
+    ):
+        await query.answer(t("alert.invalid", now.language), show_alert=True)
+        return
+    await query.answer()
+    async with now.ctx.sessions() as session:
+        rows = await post_service.latest(session, category_id, LATEST_DEFAULT)
+    await _send_rows(update, now, message, rows, category_id, reply_to=None)
+
+
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-async def _show_keyboard(update: Update, context: Context, key: str) -> None:
+async def _asked_by_an_admin(update: Update, now: Turn) -> bool:
+    user = update.effective_user
+    if user is None:
+        return False
+    async with now.ctx.sessions() as session:
+        return await is_admin(session, now.ctx.settings, user.id)
+
+
+async def show_keyboard(update: Update, context: Context, text: Html) -> None:
+    """`text` with the categories keyboard of the update's chat under it."""
     now = await turn(update, context)
-    language, categories = now.language, now.categories
     chat = update.effective_chat
     assert chat is not None
     async with now.ctx.sessions() as session:
         ids = await service.subscribed(session, chat.id)
-    user = update.effective_user
-    if key == "start.greeting":
-        name = user.first_name if user is not None else ""
-        text = t_html(key, language, name=name)
-    else:
-        text = t_html(key, language)
-    await reply(update, text, category_keyboard(categories, ids, language))
+    await reply(update, text, category_keyboard(now.categories, ids, now.language))
 
 
 async def _unknown_category(
@@ -324,100 +309,68 @@ async def _latest_usage(update: Update, context: Context) -> None:
     await reply(update, text)
 
 
-@dataclass(frozen=True, slots=True)
-class QuietSpan:
-    start: int  # minutes after local midnight
-    end: int
-    timezone: str | None  # as IANA spells it; None: not given
-
-
-def parse_quiet(args: list[str]) -> QuietSpan | None:
-    """`["23:00", "07:00"]` or `["23:00", "07:00", "Europe/Berlin"]` as a span, else None
-    (a bad time or zone, equal start and end, too many or too long arguments)."""
-    if not 2 <= len(args) <= QUIET_MAX_ARGS or any(len(a) > QUIET_ARG_MAX_CHARS for a in args):
-        return None
-    start, end = parse_clock(args[0]), parse_clock(args[1])
-    if start is None or end is None or start == end:
-        return None
-    zone: str | None = None
-    if len(args) == QUIET_MAX_ARGS:
-        zone = known_zone(args[2])
-        if zone is None:
-            return None
-    return QuietSpan(start, end, zone)
-
-
-def parse_clock(text: str) -> int | None:
-    """Minutes after midnight of "23:05", "7:30" or "٢٣:٠٥", else None."""
-    match = CLOCK_TIME.fullmatch(text.strip().translate(ASCII_DIGITS))
-    return int(match[1]) * 60 + int(match[2]) if match else None
-
-
-def clock(minute: int) -> str:
-    """Minutes after midnight as HH:MM."""
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-@cache
-def _zones() -> dict[str, str]:
-    return {name.casefold(): name for name in available_timezones() - NOT_ZONES}
-
-
-def known_zone(text: str) -> str | None:
-    """The IANA time zone named, spelled as IANA does ("europe/berlin" → "Europe/Berlin")."""
-    return _zones().get(text.strip().casefold())
-
-
 def _is_number(text: str) -> bool:
-    return text.lstrip("+-").isdecimal()
+    return ascii_digits(text).lstrip("+-").isdecimal()
 
 
 async def _send_latest(
     update: Update, context: Context, names: list[str], count_text: str | None
 ) -> None:
-    language = await language_of(update, context)
-    if count_text is None:
-        count = LATEST_DEFAULT
-    elif _is_number(count_text) and LATEST_MIN <= int(count_text) <= LATEST_MAX:
-        count = int(count_text)
-    else:
-        await _latest_usage(update, context)
-        return
     now = await turn(update, context)
-    ctx, categories = now.ctx, now.categories
+    ctx, categories, language = now.ctx, now.categories, now.language
+    count = LATEST_DEFAULT
+    asked: int | None = None
+    if count_text is not None:
+        if not _is_number(count_text) or int(ascii_digits(count_text)) < LATEST_MIN:
+            await _latest_usage(update, context)
+            return
+        count = int(ascii_digits(count_text))
+        if count > LATEST_MAX:
+            asked, count = count, LATEST_MAX
     category_id: int | None = None
+    rows: list[post_service.LatestPost] = []
     async with ctx.sessions() as session:
-        if names:
-            resolved = await service.resolve_categories(session, names)
-            if not resolved.unknown and len(resolved.found) == 1:
-                category_id = resolved.found[0].id
-            rows = (
-                []
-                if category_id is None
-                else await post_service.latest(session, category_id, count)
-            )
-        else:
-            rows = await post_service.latest(session, None, count)
+        resolved = await service.resolve_categories(session, names)
+        if not resolved.unknown and len(resolved.found) == 1:
+            category_id = resolved.found[0].id
+        if category_id is not None or not names:
+            rows = await post_service.latest(session, category_id, count)
     if names and category_id is None:
         if resolved.unknown:
             await _unknown_category(update, resolved.unknown[0], categories, language)
         else:
             await _latest_usage(update, context)
         return
-    if not rows:
-        if category_id is None:
-            await reply(update, t_html("latest.empty_all", language))
-        else:
-            slug = categories.slug_of(category_id) or ""
-            name = categories.name(slug, language)
-            await reply(update, t_html("latest.empty", language, category=name))
-        return
     message = update.effective_message
     assert message is not None
-    transport = ctx.transport
-    assert transport is not None, "post_init opens the transport"
+    if asked is not None and rows:
+        await reply(update, t_html("latest.capped", language, asked=asked, max_count=LATEST_MAX))
     # In groups the posts answer the command, as every reply there does; in private chats not.
     reply_to = None if is_private(message.chat) else message.message_id
+    await _send_rows(update, now, message, rows, category_id, reply_to=reply_to)
+
+
+async def _send_rows(
+    update: Update,
+    now: Turn,
+    message: Message,
+    rows: list[post_service.LatestPost],
+    category_id: int | None,
+    *,
+    reply_to: int | None,
+) -> None:
+    """The posts of `rows` in the message's chat, or why there are none."""
+    language, categories = now.language, now.categories
+    if not rows:
+        if category_id is None:
+            text = t_html("latest.empty_all", language)
+        else:
+            name = categories.name(categories.slug_of(category_id) or "", language)
+            text = t_html("latest.empty", language, category=name)
+        await reply(update, text)
+        return
+    transport = now.ctx.transport
+    assert transport is not None, "post_init opens the transport"
     for article, source in rows:
-        post = post_for(article, source, categories=categories, settings=ctx.settings)
+        post = post_for(article, source, categories=categories, settings=now.ctx.settings)
         await send_reply_post(transport, message.chat_id, post, reply_to=reply_to)

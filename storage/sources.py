@@ -181,6 +181,10 @@ async def list_sources(session: AsyncSession) -> list[Source]:
     return list(await session.scalars(select(Source).order_by(Source.id)))
 
 
+async def count_sources(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Source)) or 0
+
+
 async def article_counts(session: AsyncSession, *, since: datetime) -> dict[int, tuple[int, int]]:
     """Per source: (articles stored in all, new articles fetched since `since`)."""
     is_new = and_(Article.fetched_at >= since, Article.status != ArticleStatus.SEEN)

@@ -21,6 +21,9 @@ from tests.conftest import Database
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, SentMessage
 
 BOT_USERNAME = "nashra_test_bot"
+# Only how long a broken bot is waited for: a working one answers as soon as it can, so a
+# loaded machine makes a test slower, never red.
+WAIT_SECONDS = 90.0
 AR_USER = 1001
 EN_USER = 1002
 ADMIN = 2001
@@ -28,7 +31,7 @@ MEMBER = 2002
 GROUP = -1005001
 
 
-async def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+async def wait_until(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> None:
     """Poll `condition` every 10 ms until it holds, failing after `seconds`."""
     deadline = time.monotonic() + seconds
     while not condition():
@@ -37,7 +40,9 @@ async def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> No
         await asyncio.sleep(0.01)
 
 
-async def wait_until_async(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+async def wait_until_async(
+    condition: Callable[[], Awaitable[bool]], seconds: float = WAIT_SECONDS
+) -> None:
     deadline = time.monotonic() + seconds
     while not await condition():
         if time.monotonic() > deadline:

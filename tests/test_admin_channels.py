@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.app import bot_context_of, open_bot_api
 from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
-from bot.i18n import t, t_html
+from bot.i18n import number, t, t_html
 from storage import chats as chat_store
 from storage.models import AdminAction, ChatKind, Delivery, DeliveryState
 from tests.botharness import (
@@ -158,7 +158,7 @@ async def test_list_change_and_delete(bot: Harness) -> None:
     chat = await bot.chat(CHANNEL)
     assert chat is not None
     listing = await say(bot, "/channels")
-    assert f"{chat.id}. @{CHANNEL_NAME} — فعّالة — سياسة" in listing.plain_text
+    assert f"{number(chat.id, 'ar')}. @{CHANNEL_NAME} — فعّالة — سياسة" in listing.plain_text
 
     answer = await say(bot, f"/channelcats {chat.id} sports رياضة tech")
     assert answer.plain_text == plain(

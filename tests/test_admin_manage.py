@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from bot.i18n import t
+from bot.i18n import number, t
 from bot.services.stats import collect_stats
 from handlers.commands import ADMINS
 from handlers.readers import COMMANDS
@@ -77,8 +77,8 @@ async def test_add_rename_and_delete_categories(database: Database) -> None:
         refusals = {
             "/addcategory": "",
             "/addcategory science علوم Science": "",
-            "/addcategory science | علوم | Science": "موجود أصلًا",
-            "/addcategory politics2 | سياسة | Politics 2": "يدل على التصنيف",
+            "/addcategory science | علوم | Science": "موجودة أصلًا",
+            "/addcategory politics2 | سياسة | Politics 2": "يدل على الفئة",
             "/addcategory tech2 | تقنيات | Tech stuff | tech": "technology",
             "/addcategory help | مساعدة | Help": "من أوامر البوت",
             "/addcategory Sci-Fi | خيال | Fiction": "ليس معرّفًا صالحًا",
@@ -86,7 +86,7 @@ async def test_add_rename_and_delete_categories(database: Database) -> None:
             "/addcategory fiction | خيال\u202e | Fiction": "رموز تحكم",
             "/addcategory fiction |  | Fiction": "فارغ",
             f"/addcategory fiction | {'خ' * 60} | Fiction": "أطول من",
-            "/addcategory fiction | خيال | Fiction | politics": "يدل على التصنيف",
+            "/addcategory fiction | خيال | Fiction | politics": "يدل على الفئة",
         }
         for command, why in refusals.items():
             text = await say(bot, command)
@@ -117,13 +117,13 @@ async def test_add_rename_and_delete_categories(database: Database) -> None:
         async with database.sessions.begin() as session:
             session.add(Source(url="https://science.example/feed", category_id=science.id))
         text = await say(bot, "/delcategory science")
-        assert "مستخدم (2 اشتراكًا، 1 مصدرًا)" in text
+        assert "مستخدمة (اشتراكان، مصدر واحد)" in text
         assert usage("delcategory") in text
-        assert "انقل اشتراكات التصنيف" in await say(bot, "/delcategory science science")
-        assert "لا يوجد تصنيف" in await say(bot, "/delcategory science nowhere")
+        assert "انقل اشتراكات الفئة" in await say(bot, "/delcategory science science")
+        assert "لا توجد فئة" in await say(bot, "/delcategory science nowhere")
         assert usage("delcategory") in await say(bot, "/delcategory a b c")
         [confirm] = await bot.command(ADMIN, ADMIN, "/delcategory science politics")
-        assert "2 اشتراكًا" in plain(confirm)
+        assert "الاشتراكات: اشتراكان" in plain(confirm)
         assert confirm.reply_markup is not None
         [[_, no]] = confirm.reply_markup["inline_keyboard"]
         await bot.press(ADMIN, ADMIN, confirm.message_id, no["callback_data"])
@@ -140,7 +140,7 @@ async def test_add_rename_and_delete_categories(database: Database) -> None:
 
         await bot.press(ADMIN, ADMIN, confirm.message_id, yes["callback_data"])
         assert await category(database, "science") is None
-        await wait_until(lambda: "حُذف التصنيف science" in plain(bot.tg.sent_messages(ADMIN)[-1]))
+        await wait_until(lambda: "حُذفت الفئة science" in plain(bot.tg.sent_messages(ADMIN)[-1]))
         async with database.sessions() as session:
             source = await session.scalar(
                 select(Source).where(Source.url == "https://science.example/feed")
@@ -154,7 +154,7 @@ async def test_add_rename_and_delete_categories(database: Database) -> None:
         # Pressing it again: stale.
         alert = await bot.press(ADMIN, ADMIN, confirm.message_id, yes["callback_data"])
         assert alert["text"] == t("admin_manage.category.alert_stale", "ar")
-        assert "لا يوجد تصنيف" in await say(bot, "/delcategory science")
+        assert "لا توجد فئة" in await say(bot, "/delcategory science")
 
         # The trail: every change, who, before and after.
         recorded = await actions(database)
@@ -179,10 +179,11 @@ async def test_add_rename_and_delete_categories(database: Database) -> None:
         # /audit: newest first, compact.
         [answer] = await bot.command(ADMIN, ADMIN, "/audit 2")
         text = plain(answer)
-        assert text.index("category.delete") < text.index("category.rename")
-        assert "category.add" not in text
-        assert f"المستخدم {ADMIN}" in text
-        assert '"moved_to":"politics"' in text
+        assert text.index("حذف فئة الفئة science") < text.index("غيّر اسم فئة الفئة science")
+        assert "أضاف فئة" not in text
+        assert f"المستخدم {number(ADMIN, 'ar')}" in text
+        assert "نُقل إلى: politics" in text
+        assert "الأسماء: ar: علوم, en: Science and research" in text
         for bad in ("/audit 0", "/audit 51", "/audit x", "/audit 1 2", "/audit -3"):
             assert usage("audit", min_count=1, max_count=50) in await say(bot, bad), bad
 
@@ -235,11 +236,11 @@ async def test_admins_and_their_command_menus(database: Database) -> None:
         assert tg.commands({"type": "chat", "chat_id": ADMIN}, "ar") is None
 
         text = await say(bot, "/admins", user=AR_USER)
-        assert f"{ADMIN} — في إعداد ADMIN_IDS" in text
+        assert f"{number(ADMIN, 'ar')} — في إعداد ADMIN_IDS" in text
 
         assert await say(bot, "/stats", user=EN_USER) == t("admin.refused", "en")
         text = await say(bot, f"/addadmin {EN_USER}", user=AR_USER)
-        assert f"صار المستخدم {EN_USER} مشرفًا" in text
+        assert f"صار المستخدم {number(EN_USER, 'ar')} مشرفًا" in text
         assert "تعذّر" not in text
         en_scope = {"type": "chat", "chat_id": EN_USER}
         menu = tg.commands(en_scope, "en")
@@ -249,7 +250,7 @@ async def test_admins_and_their_command_menus(database: Database) -> None:
         assert "is an admin already" in await say(bot, f"/addadmin {EN_USER}", user=EN_USER)
 
         text = await say(bot, f"/addadmin {NEVER_STARTED}", user=AR_USER)
-        assert f"صار المستخدم {NEVER_STARTED} مشرفًا" in text
+        assert f"صار المستخدم {number(NEVER_STARTED, 'ar')} مشرفًا" in text
         assert "تعذّر تحديث قائمة أوامره" in text
 
         text = await say(bot, "/admins", user=EN_USER)
@@ -259,7 +260,7 @@ async def test_admins_and_their_command_menus(database: Database) -> None:
         assert "ADMIN_IDS setting" in text
         assert "/deladmin user_id" in text
         text = await say(bot, f"/deladmin {EN_USER}", user=AR_USER)
-        assert f"لم يعد المستخدم {EN_USER} مشرفًا" in text
+        assert f"لم يعد المستخدم {number(EN_USER, 'ar')} مشرفًا" in text
         assert tg.commands(en_scope, "en") is None
         assert tg.commands(en_scope, "") is None
         assert await say(bot, "/stats", user=EN_USER) == t("admin.refused", "en")

@@ -219,7 +219,7 @@ async def test_run_polls_on_schedule_answers_start_and_stops_cleanly_on_sigterm(
     assert process.returncode == 0, err.decode()
     assert len(server.requests_to("/f.xml")) == 1
     [greeting] = tg.sent_messages(42)
-    assert greeting.plain_text.startswith("Hello Layla, I am Nashra")
+    assert greeting.plain_text.startswith("Hello Layla, I'm Nashra")
     assert tg.commands(language_code="ar") is not None
     log = err.decode()
     assert "polled source 1" in log
@@ -338,3 +338,10 @@ async def test_outbox_prints_deliveries_by_state_and_todays_counts(db_url: str) 
         ["sent", "0"],
         ["sent", "42"],
     ]
+
+
+async def test_preview_of_a_private_address_names_the_setting_that_allows_it(db_url: str) -> None:
+    code, _, err = await nashra("preview", "http://10.0.0.5/feed.xml", database_url=db_url)
+    assert code == 2
+    assert "refused: 10.0.0.5 is a private address" in err
+    assert "FETCH_ALLOW_NETWORKS" in err

@@ -225,7 +225,7 @@ async def test_get_updates_long_poll(tg: FakeTelegram, bot: Bot) -> None:
     assert not poll.done()
     tg.add_chat(GROUP, "supergroup", title="news")
     tg.inject_message(GROUP, USER, "/subscribe@nashra_test_bot tech")
-    [update] = await asyncio.wait_for(poll, 2)
+    [update] = await asyncio.wait_for(poll, 30)
     assert update.message is not None
     assert update.message.text == "/subscribe@nashra_test_bot tech"
     assert update.message.from_user is not None
@@ -261,7 +261,7 @@ async def test_allowed_updates_and_conflicts(tg: FakeTelegram, bot: Bot) -> None
     async with Bot(DEFAULT_TOKEN, base_url=tg.base_url) as other:
         second = await other.get_updates(timeout=0)
     with pytest.raises(Conflict, match="terminated by other getUpdates request"):
-        await asyncio.wait_for(first, 2)
+        await asyncio.wait_for(first, 30)
     assert second == ()
 
     assert await bot.set_webhook("https://example.org/hook")
@@ -475,4 +475,4 @@ async def test_closing_ends_a_long_poll() -> None:
         poll = asyncio.create_task(bot.get_updates(timeout=30))
         await asyncio.sleep(0.05)
         await server.close()
-        assert await asyncio.wait_for(poll, 2) == ()
+        assert await asyncio.wait_for(poll, 30) == ()

@@ -158,7 +158,7 @@ async def test_too_large_by_content_length_is_refused_before_reading(
     server.add_stream("/huge", 1024**3)
 
     with pytest.raises(FetchError) as caught:
-        await asyncio.wait_for(fetcher.fetch(server.url("/huge"), max_bytes=1000), 2)
+        await asyncio.wait_for(fetcher.fetch(server.url("/huge"), max_bytes=1000), 30)
 
     assert caught.value.kind is FetchErrorKind.TOO_LARGE
     assert "declared" in caught.value.message
@@ -434,7 +434,7 @@ async def test_crossed_redirects_between_hosts_do_not_deadlock(server: FeedServe
     urls = [server.url("/to-name"), server.url("/to-ip", host="localhost")] * 4
 
     async with Fetcher(Settings(fetch_concurrency=1, fetch_per_host=1)) as limited:
-        results = await asyncio.wait_for(asyncio.gather(*map(limited.fetch, urls)), 5)
+        results = await asyncio.wait_for(asyncio.gather(*map(limited.fetch, urls)), 30)
 
     assert all(result.body == FEED for result in results)
 

@@ -40,7 +40,7 @@ async def test_a_non_admin_cannot_change_the_groups_subscriptions(bot: Harness) 
 
 async def test_an_admin_can_and_commands_addressed_to_the_bot_work(bot: Harness) -> None:
     [reply] = await bot.command(GROUP, ADMIN, f"/subscribe@{BOT_USERNAME} سياسة")
-    assert reply.plain_text.startswith("تم اشتراكك في: سياسة.")
+    assert reply.plain_text.startswith("اشتركت في: سياسة.")
     assert await bot.subscriptions(GROUP) == {"politics"}
     chat = await bot.chat(GROUP)
     assert chat is not None
@@ -65,7 +65,7 @@ async def test_the_keyboard_in_a_group_toggles_for_admins_only(bot: Harness) -> 
     assert keyboard.edit_count == 0
 
     done = await bot.press(GROUP, ADMIN, keyboard.message_id, data)
-    assert done["text"] == "تم الاشتراك: اقتصاد"
+    assert done["text"] == "اشتركت في: اقتصاد"
     await wait_until(lambda: keyboard.edit_count == 1)
     assert await bot.subscriptions(GROUP) == {"economy"}
 

@@ -11,28 +11,52 @@ import pytest
 from bot.i18n import (
     CATALOGS,
     DEFAULT_LANGUAGE,
+    PLURAL_FORMS,
     SUPPORTED_LANGUAGES,
     Html,
+    ascii_digits,
     choose_language,
     join,
+    local_digits,
     placeholders,
     t,
     t_html,
+    tn,
+    tn_html,
 )
+from handlers.commands import ADMINS
 from handlers.readers import COMMANDS
 
 ALL_KEYS = sorted(CATALOGS["ar"])
+COUNTED_KEYS = sorted(key for key, entry in CATALOGS["ar"].items() if not isinstance(entry, str))
+PLAIN_KEYS = sorted(key for key, entry in CATALOGS["ar"].items() if isinstance(entry, str))
+# Where Arabic prose may hold ASCII digits: inside <code>, placeholders, and the slug rule
+# (a slug really is made of a-z, 0-9 and _).
+NOT_ARABIC_DIGITS = re.compile(r"<code>.*?</code>|\{\w+\}|a-z و0-9|0-9|429|UTC", re.S)
 PLAIN_PREFIXES = ("alert.", "button.", "command.")
 TELEGRAM_TAGS = {"b", "i", "code"}
 
 ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 # Commands, language codes, placeholders, tags and the languages' own names (each written in
 # its own script in both catalogs) say nothing about the language of a text.
-NOT_PROSE = re.compile(r"/\w+|\b(?:ar|en)\b|\{\w+\}|<[^>]*>|English|العربية")
+NOT_PROSE = re.compile(
+    r"/\w+|\b(?:ar|en)\b|\{\w+\}|<[^>]*>|English|العربية"
+    r"|\b[A-Z][A-Za-z]+/[A-Za-z_]+\b|\b[A-Z][A-Z_]{2,}\b"  # time zones, setting names
+)
 
 
 def _sample_values(key: str) -> dict[str, object]:
-    return {name: f"<{name}>" for name in placeholders(CATALOGS["ar"][key])}
+    counted = not isinstance(CATALOGS["ar"][key], str)
+    return {
+        name: f"<{name}>"
+        for name in placeholders(CATALOGS["ar"][key])
+        if not (counted and name == "count")
+    }
+
+
+def _texts(language: str, key: str) -> list[str]:
+    entry = CATALOGS[language][key]
+    return [entry] if isinstance(entry, str) else list(entry.values())
 
 
 def _letters(text: str) -> list[str]:
@@ -50,9 +74,10 @@ def test_same_placeholders_in_both_languages(key: str) -> None:
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
-@pytest.mark.parametrize("key", ALL_KEYS)
+@pytest.mark.parametrize("key", PLAIN_KEYS)
 def test_every_key_renders(key: str, language: str) -> None:
     text = CATALOGS[language][key]
+    assert isinstance(text, str)
     for _, name, spec, conversion in string.Formatter().parse(text):
         if name is not None:
             assert name.isidentifier(), f"{key}: {{{name}}} is not a plain placeholder"
@@ -66,18 +91,54 @@ def test_every_key_renders(key: str, language: str) -> None:
     assert "&lt;" in t_html(key, language, **values) or not values
 
 
+@pytest.mark.parametrize("key", COUNTED_KEYS)
+def test_counted_texts_have_each_languages_plural_forms(key: str) -> None:
+    """Arabic has CLDR's six forms, English one and other; every form renders."""
+    arabic, english = CATALOGS["ar"][key], CATALOGS["en"][key]
+    assert not isinstance(arabic, str)
+    assert not isinstance(english, str)
+    assert set(arabic) == set(PLURAL_FORMS), key
+    assert set(english) == {"one", "other"}, key
+    assert "{count}" in arabic["few"]
+    assert "{count}" in english["other"]
+    values = _sample_values(key)
+    for count in (0, 1, 2, 3, 11, 100, 102):
+        for language in SUPPORTED_LANGUAGES:
+            rendered = tn_html(key, language, count, **values)
+            assert rendered.strip()
+    assert tn("admin_manage.count.sources", "ar", 11) == "١١ مصدرًا"
+
+
 @pytest.mark.parametrize("key", ALL_KEYS)
 def test_arabic_texts_are_arabic(key: str) -> None:
-    letters = _letters(CATALOGS["ar"][key])
-    arabic = [char for char in letters if ARABIC_LETTER.match(char)]
-    assert len(arabic) >= 0.8 * len(letters), f"{key} is not mostly Arabic: {letters}"
+    for text in _texts("ar", key):
+        letters = _letters(text)
+        arabic = [char for char in letters if ARABIC_LETTER.match(char)]
+        assert len(arabic) >= 0.8 * len(letters), f"{key} is not mostly Arabic: {letters}"
 
 
 @pytest.mark.parametrize("key", ALL_KEYS)
 def test_english_texts_are_english(key: str) -> None:
-    letters = _letters(CATALOGS["en"][key])
-    latin = [char for char in letters if char.isascii()]
-    assert len(latin) >= 0.8 * len(letters), f"{key} is not mostly English: {letters}"
+    for text in _texts("en", key):
+        letters = _letters(text)
+        latin = [char for char in letters if char.isascii()]
+        assert len(latin) >= 0.8 * len(letters), f"{key} is not mostly English: {letters}"
+
+
+@pytest.mark.parametrize("key", ALL_KEYS)
+def test_each_language_writes_its_own_digits(key: str) -> None:
+    """Arabic-Indic digits in Arabic prose (as in a post's date), ASCII ones in English."""
+    for text in _texts("ar", key):
+        assert not re.search(r"[0-9]", NOT_ARABIC_DIGITS.sub("", text)), key
+    for text in _texts("en", key):
+        assert not re.search(r"[٠-٩]", text), key
+
+
+def test_numbers_come_out_in_the_languages_digits() -> None:
+    assert t("digest.header", "ar", count=12) == "📰 آخر الأخبار (١٢)"
+    assert t("digest.header", "en", count=12) == "📰 Latest news (12)"
+    assert local_digits("23:05", "ar") == "٢٣:٠٥"
+    assert ascii_digits("٢٣:٠٥ ۱۲") == "23:05 12"
 
 
 class _TagChecker(HTMLParser):
@@ -99,7 +160,11 @@ class _TagChecker(HTMLParser):
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize("key", ALL_KEYS)
 def test_markup_is_telegram_html(key: str, language: str) -> None:
-    text = CATALOGS[language][key]
+    for text in _texts(language, key):
+        _check_markup(key, text)
+
+
+def _check_markup(key: str, text: str) -> None:
     if key.startswith(PLAIN_PREFIXES):
         assert not re.search(r"[<>&]", text), f"{key} is plain text and may hold no markup"
         return
@@ -113,7 +178,7 @@ def test_markup_is_telegram_html(key: str, language: str) -> None:
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_command_descriptions_fit_set_my_commands(language: str) -> None:
-    for command in [*COMMANDS, "shortcut"]:
+    for command in [*COMMANDS, *ADMINS, "shortcut"]:
         description = t(f"command.{command}", language, **_sample_values(f"command.{command}"))
         assert 1 <= len(description) <= 256
 
@@ -123,17 +188,17 @@ def test_help_lists_every_command(language: str) -> None:
     text = t("help.text", language, min_count=1, max_count=20, shortcuts="/politics")
     for command in COMMANDS:
         assert re.search(rf"^/{command}\b", text, re.MULTILINE), command
-    assert "1" in text
-    assert "20" in text
+    assert "1" in text or "١" in text
+    assert "20" in text or "٢٠" in text
     assert text.endswith("/politics")
 
 
 def test_rendering_examples() -> None:
     assert t("subscribe.done", "ar", categories="سياسة، اقتصاد").startswith(
-        "تم اشتراكك في: سياسة، اقتصاد."
+        "اشتركت في: سياسة، اقتصاد."
     )
     assert t("subscribe.done", "en", categories="Politics").startswith(
-        "You are now subscribed to: Politics."
+        "You're subscribed to Politics."
     )
     assert t("button.read_at_source", "en") == "Read at source"
     assert t("button.read_at_source", "ar") == "اقرأ في المصدر"

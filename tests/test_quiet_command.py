@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from handlers.readers import clock, known_zone, parse_clock, parse_quiet
+from handlers.quiet import QuietProblem, QuietSpan, clock, known_zone, parse_clock, parse_quiet
 from storage.models import ChatKind
 from tests.botharness import ADMIN, AR_USER, EN_USER, GROUP, Harness, bot_harness
 from tests.conftest import Database
 
-AR_USAGE = "الاستخدام:\n/quiet 23:00 07:00 — لا تصلك الأخبار من 23:00 حتى 07:00"
+AR_USAGE = "الاستخدام:\n/quiet ٢٣:٠٠ ٠٧:٠٠ — لا تصلك الأخبار من ٢٣:٠٠ حتى ٠٧:٠٠"
 EN_USAGE = "Usage:\n/quiet 23:00 07:00 — no news from 23:00 until 07:00"
 
 
@@ -35,7 +35,7 @@ async def test_setting_quiet_hours_stores_the_minutes_and_the_deployment_zone(
 ) -> None:
     [done] = await bot.command(AR_USER, AR_USER, "/quiet 23:00 07:00")
     assert done.plain_text == (
-        "ضُبطت ساعات الهدوء من 23:00 حتى 07:00 بتوقيت Asia/Damascus.\n"
+        "ضُبطت ساعات الهدوء من ٢٣:٠٠ حتى ٠٧:٠٠ بتوقيت Asia/Damascus.\n"
         "لن تصلك الأخبار خلالها، وستصلك عند انتهائها، مجمّعةً في رسالة واحدة إن تعدّدت."
     )
     assert await _quiet(bot, AR_USER) == (23 * 60, 7 * 60, "Asia/Damascus")
@@ -69,12 +69,16 @@ async def test_a_zone_given_is_stored_as_iana_spells_it_and_kept_from_then_on(
     bot: Harness,
 ) -> None:
     [done] = await bot.command(EN_USER, EN_USER, "/quiet 22:30 6:15 europe/berlin")
-    assert done.plain_text.startswith("Quiet hours set from 22:30 to 06:15, Europe/Berlin time.")
+    assert done.plain_text.startswith(
+        "Quiet hours are set from 22:30 to 06:15, Europe/Berlin time."
+    )
     assert await _quiet(bot, EN_USER) == (22 * 60 + 30, 6 * 60 + 15, "Europe/Berlin")
 
     # Without a zone, the chat's own stays.
     [again] = await bot.command(EN_USER, EN_USER, "/quiet 13:00 14:00")
-    assert again.plain_text.startswith("Quiet hours set from 13:00 to 14:00, Europe/Berlin time.")
+    assert again.plain_text.startswith(
+        "Quiet hours are set from 13:00 to 14:00, Europe/Berlin time."
+    )
     assert await _quiet(bot, EN_USER) == (13 * 60, 14 * 60, "Europe/Berlin")
     [usage] = await bot.command(EN_USER, EN_USER, "/quiet nonsense")
     assert usage.plain_text.endswith("without a time zone, Europe/Berlin time is used.")
@@ -93,13 +97,13 @@ async def test_quiet_off_clears_the_span_and_keeps_the_zone(bot: Harness, word: 
 
 async def test_quiet_off_in_a_chat_never_seen_creates_it_without_a_span(bot: Harness) -> None:
     [off] = await bot.command(EN_USER, EN_USER, "/quiet off")
-    assert off.plain_text == "Quiet hours are off. News will reach you as soon as it is published."
+    assert off.plain_text == "Quiet hours are off. News reaches you as soon as it is published."
     assert await _quiet(bot, EN_USER) == (None, None, None)
 
 
 async def test_arabic_indic_digits_are_read(bot: Harness) -> None:
     [done] = await bot.command(AR_USER, AR_USER, "/quiet ٢٣:٣٠ ٦:٠٥")
-    assert done.plain_text.startswith("ضُبطت ساعات الهدوء من 23:30 حتى 06:05 بتوقيت Asia/Damascus.")
+    assert done.plain_text.startswith("ضُبطت ساعات الهدوء من ٢٣:٣٠ حتى ٠٦:٠٥ بتوقيت Asia/Damascus.")
     assert await _quiet(bot, AR_USER) == (23 * 60 + 30, 6 * 60 + 5, "Asia/Damascus")
 
 
@@ -138,14 +142,15 @@ async def test_the_deployment_timezone_setting_is_the_default(database: Database
 async def test_bad_input_gets_the_usage_and_changes_nothing(bot: Harness, text: str) -> None:
     await bot.command(EN_USER, EN_USER, "/quiet 01:00 02:00")
     [usage] = await bot.command(EN_USER, EN_USER, text)
-    assert usage.plain_text.startswith(EN_USAGE)
+    assert EN_USAGE in usage.plain_text
     assert "/quiet off — turn quiet hours off" in usage.plain_text
     assert await _quiet(bot, EN_USER) == (60, 120, "Asia/Damascus")
 
 
 async def test_bad_input_in_arabic_gets_the_arabic_usage(bot: Harness) -> None:
     [usage] = await bot.command(AR_USER, AR_USER, "/quiet ٢٥:٠٠ ٠٧:٠٠")
-    assert usage.plain_text.startswith(AR_USAGE)
+    assert usage.plain_text.startswith("«٢٥:٠٠» ليس وقتًا صالحًا")
+    assert AR_USAGE in usage.plain_text
     assert "/quiet إيقاف — إلغاء ساعات الهدوء" in usage.plain_text
     assert await bot.chat(AR_USER) is None
 
@@ -193,15 +198,18 @@ def test_clock_writes_minutes_as_hh_mm() -> None:
 
 
 def test_parse_quiet_and_known_zone() -> None:
-    span = parse_quiet(["23:00", "07:00", "asia/DAMASCUS"])
-    assert span is not None
-    assert (span.start, span.end, span.timezone) == (23 * 60, 7 * 60, "Asia/Damascus")
-    plain = parse_quiet(["9:00", "17:30"])
-    assert plain is not None
-    assert (plain.start, plain.end, plain.timezone) == (9 * 60, 17 * 60 + 30, None)
-    assert parse_quiet([]) is None
-    assert parse_quiet(["9:00"]) is None
-    assert parse_quiet(["9:00", "09:00"]) is None
+    assert parse_quiet(["23:00", "07:00", "asia/DAMASCUS"]) == QuietSpan(
+        23 * 60, 7 * 60, "Asia/Damascus"
+    )
+    assert parse_quiet(["٩:٠٠", "17:30"]) == QuietSpan(9 * 60, 17 * 60 + 30, None)
+    assert parse_quiet([]) == QuietProblem("usage")
+    assert parse_quiet(["9:00"]) == QuietProblem("usage")
+    assert parse_quiet(["9:00", "09:00"]) == QuietProblem("same_time")
+    assert parse_quiet(["25:00", "07:00"]) == QuietProblem("bad_time", "25:00")
+    assert parse_quiet(["23:00", "7.30"]) == QuietProblem("bad_time", "7.30")
+    assert parse_quiet(["23:00", "07:00", "Mars/Olympus"]) == QuietProblem(
+        "bad_zone", "Mars/Olympus"
+    )
     assert known_zone("UTC") == "UTC"
     assert known_zone("Factory") is None
     assert known_zone("") is None

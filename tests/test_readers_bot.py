@@ -42,14 +42,15 @@ async def test_start_greets_an_arabic_reader_in_arabic_with_the_categories_keybo
     assert greeting.plain_text.startswith("أهلًا ليلى، أنا نشرة")
     buttons = _buttons(greeting.reply_markup)
     politics = await bot.category_id("politics")
-    assert buttons[f"sub:v1:{politics}"] == "سياسة"
-    assert len(buttons) == 9
+    assert buttons[f"lat:v1:{politics}"] == "📰 سياسة"
+    assert buttons[f"sub:v1:{politics}"] == "اشترك"
+    assert len(buttons) == 18
 
 
 async def test_start_greets_an_english_reader_in_english(bot: Harness) -> None:
     [greeting] = await bot.command(EN_USER, EN_USER, "/start")
-    assert greeting.plain_text.startswith("Hello John, I am Nashra")
-    assert "Politics" in _buttons(greeting.reply_markup).values()
+    assert greeting.plain_text.startswith("Hello John, I'm Nashra")
+    assert "📰 Politics" in _buttons(greeting.reply_markup).values()
 
 
 async def test_keyboard_toggles_a_subscription_and_is_edited_in_place(bot: Harness) -> None:
@@ -57,14 +58,14 @@ async def test_keyboard_toggles_a_subscription_and_is_edited_in_place(bot: Harne
     data = f"sub:v1:{await bot.category_id('politics')}"
 
     answer = await bot.press(AR_USER, AR_USER, keyboard.message_id, data)
-    assert answer["text"] == "تم الاشتراك: سياسة"
+    assert answer["text"] == "اشتركت في: سياسة"
     await wait_until(lambda: keyboard.edit_count == 1)
-    assert _buttons(keyboard.reply_markup)[data] == "✅ سياسة"
+    assert _buttons(keyboard.reply_markup)[data] == "✅ مشترك"
     assert await bot.subscriptions(AR_USER) == {"politics"}
 
     await bot.press(AR_USER, AR_USER, keyboard.message_id, data)
     await wait_until(lambda: keyboard.edit_count == 2)
-    assert _buttons(keyboard.reply_markup)[data] == "سياسة"
+    assert _buttons(keyboard.reply_markup)[data] == "اشترك"
     assert await bot.subscriptions(AR_USER) == set()
     assert len(bot.tg.sent_messages(AR_USER)) == 1
     assert len(bot.tg.calls("editMessageReplyMarkup")) == 2
@@ -73,10 +74,10 @@ async def test_keyboard_toggles_a_subscription_and_is_edited_in_place(bot: Harne
 @pytest.mark.parametrize("name", ["سياسة", "politics", "السياسة", "Politics"])
 async def test_subscribe_accepts_a_category_in_either_language(bot: Harness, name: str) -> None:
     [reply] = await bot.command(AR_USER, AR_USER, f"/subscribe {name}")
-    assert reply.plain_text.startswith("تم اشتراكك في: سياسة.")
+    assert reply.plain_text.startswith("اشتركت في: سياسة.")
     assert await bot.subscriptions(AR_USER) == {"politics"}
     [again] = await bot.command(AR_USER, AR_USER, f"/subscribe {name}")
-    assert again.plain_text == "أنت مشترك مسبقًا في: سياسة."
+    assert again.plain_text == "أنت مشترك من قبل في: سياسة."
 
 
 async def test_unsubscribe_mysubs_and_unsubscribe_all(bot: Harness) -> None:
@@ -84,12 +85,12 @@ async def test_unsubscribe_mysubs_and_unsubscribe_all(bot: Harness) -> None:
     [mine] = await bot.command(EN_USER, EN_USER, "/mysubs")
     assert mine.plain_text == "Your subscriptions: Politics, Economy"
     [gone] = await bot.command(EN_USER, EN_USER, "/unsubscribe اقتصاد")
-    assert gone.plain_text == "You are unsubscribed from: Economy."
+    assert gone.plain_text == "You're unsubscribed from Economy."
     assert await bot.subscriptions(EN_USER) == {"politics"}
     [none] = await bot.command(EN_USER, EN_USER, "/unsubscribe economy")
-    assert none.plain_text == "You are not subscribed to: Economy."
+    assert none.plain_text == "You're not subscribed to Economy."
     [everything] = await bot.command(EN_USER, EN_USER, "/unsubscribe all")
-    assert everything.plain_text == "You are unsubscribed from all categories."
+    assert everything.plain_text == "You're unsubscribed from every category."
     assert await bot.subscriptions(EN_USER) == set()
 
 
@@ -184,7 +185,7 @@ async def test_latest_in_a_group_answers_the_command_photo_or_text(bot: Harness)
     assert text.message["reply_to_message"]["text"] == "/latest economy"
 
 
-@pytest.mark.parametrize("text", ["/latest politics 0", "/latest politics abc", "/latest 21"])
+@pytest.mark.parametrize("text", ["/latest politics 0", "/latest politics abc", "/latest -3"])
 async def test_latest_with_a_bad_count_gets_the_usage_line(bot: Harness, text: str) -> None:
     [reply] = await bot.command(EN_USER, EN_USER, text)
     assert reply.plain_text.startswith("Usage: /latest [category] [count]")
@@ -193,7 +194,7 @@ async def test_latest_with_a_bad_count_gets_the_usage_line(bot: Harness, text: s
 
 async def test_latest_with_nothing_stored_says_so(bot: Harness) -> None:
     [reply] = await bot.command(EN_USER, EN_USER, "/economy")
-    assert reply.plain_text == "There are no posts in “Economy” yet."
+    assert reply.plain_text == "There is no news in “Economy” yet."
 
 
 async def test_language_is_stored_on_the_chat_and_used_from_then_on(bot: Harness) -> None:
@@ -224,9 +225,9 @@ async def test_commands_are_registered_per_language(bot: Harness) -> None:
     assert arabic is not None
     assert english is not None
     assert default == arabic
-    assert {"command": "latest", "description": "Latest news"} in english
+    assert {"command": "latest", "description": "The latest news"} in english
     assert {"command": "politics", "description": "آخر الأخبار: سياسة"} in arabic
-    assert {"command": "politics", "description": "Latest news: Politics"} in english
+    assert {"command": "politics", "description": "The latest news: Politics"} in english
     assert {
         "command": "quiet",
         "description": "Quiet hours: a time when no news arrives",
@@ -266,13 +267,22 @@ async def test_updates_the_bot_does_not_handle_are_ignored_without_errors(
     bot: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    bot.tg.inject_message(AR_USER, AR_USER, "hello, no command here")
-    bot.tg.inject_message(AR_USER, AR_USER, "/nosuchcommand")
-    bot.tg.inject_message(AR_USER, AR_USER, "/start@some_other_bot")
+    bot.tg.inject_raw(
+        {
+            "edited_message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": GROUP, "type": "supergroup"},
+            }
+        }
+    )
+    bot.tg.add_chat(-1009999, "channel", title="news")
+    bot.tg.inject_channel_post(-1009999, "/start a channel post")
+    bot.tg.inject_message(GROUP, MEMBER, "hello, no command here")
     [greeting] = await bot.command(EN_USER, EN_USER, "/start")
     assert greeting.plain_text.startswith("Hello John")
     await wait_until(lambda: bot.tg.pending_updates == [])
-    assert bot.tg.sent_messages(AR_USER) == []
+    assert bot.tg.sent_messages(GROUP) == []
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 

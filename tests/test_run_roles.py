@@ -87,3 +87,23 @@ async def test_a_poller_serves_health_and_metrics_and_sends_nothing(tmp_path: Pa
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert any(entry["message"] == "nashra running as poller" for entry in lines)
     assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in lines)
+
+
+async def test_without_a_token_or_sources_run_says_what_to_do_once(tmp_path: Path) -> None:
+    env = run_environment(f"sqlite+aiosqlite:///{tmp_path}/n.db", "http://127.0.0.1:9/bot")
+    env["TELEGRAM_BOT_TOKEN"] = ""
+    log = tmp_path / "run.log"
+    process = await start_run(env, log)
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while "nashra running as all" not in log.read_text():
+            assert asyncio.get_running_loop().time() < deadline, log.read_text()
+            assert process.returncode is None, log.read_text()
+            await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    text = log.read_text()
+    assert text.count("@BotFather") == 1
+    assert "TELEGRAM_BOT_TOKEN=" in text
+    assert text.count("nashra sources add URL") == 1

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.logs import REDACTED, SecretFilter
 from bot.settings import Settings, SettingsError, load_settings
@@ -102,3 +105,24 @@ def test_templates_are_capped_so_every_post_fits_a_message() -> None:
 def test_the_time_zone_must_exist() -> None:
     with pytest.raises(SettingsError, match="TIMEZONE"):
         load_settings(timezone="Mars/Olympus")
+
+
+def test_the_token_examples_given_to_people_pass_the_token_check() -> None:
+    """The refusal's own example, and .env.example's, are tokens the check accepts."""
+    try:
+        Settings(telegram_bot_token="123456:ABC-DEF")
+    except ValidationError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("a malformed token was accepted")
+    env_example = (Path(__file__).resolve().parents[1] / ".env.example").read_text("utf-8")
+    examples = re.findall(r"\b\d{3,}:[A-Za-z0-9_-]+", message) + re.findall(
+        r"#.*?\b(\d{3,}:[A-Za-z0-9_-]{10,})", env_example
+    )
+    assert len(examples) >= 2
+    for example in examples:
+        assert Settings(telegram_bot_token=example).telegram_bot_token is not None
+
+
+def test_admin_ids_written_in_arabic_indic_digits_are_read() -> None:
+    assert Settings(admin_ids="١٢٣٤٥, 678").admin_ids == (12345, 678)

@@ -8,7 +8,6 @@ values), so the trail never claims a change that was rolled back or misses one t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -70,13 +69,26 @@ MAX_CHANGE_CHARS: Final = 300
 
 
 @dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of an action's record: what it was and what it became (MISSING when the
+    action made or removed the whole thing)."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+MISSING: Final = object()
+
+
+@dataclass(frozen=True, slots=True)
 class AuditLine:
     when: datetime
     actor_id: int | None  # None: the command line
     via: str
     action: str
     target: str
-    change: str  # "before → after", compact
+    changes: tuple[FieldChange, ...]
 
 
 async def audit_lines(session: AsyncSession, limit: int = DEFAULT_LIMIT) -> list[AuditLine]:
@@ -89,26 +101,41 @@ async def audit_lines(session: AsyncSession, limit: int = DEFAULT_LIMIT) -> list
             via=row.via,
             action=row.action,
             target=row.target or "",
-            change=change(row.before, row.after),
+            changes=field_changes(row.before, row.after),
         )
         for row in await latest(session, limit)
     ]
 
 
-def compact(snapshot: dict[str, Any] | None) -> str:
-    """A snapshot as short JSON on one line (non-ASCII kept), or "-" for none."""
-    if snapshot is None:
-        return "-"
-    return json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+def field_changes(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[FieldChange, ...]:
+    """The fields that differ between the two records, in key order; every field of the one
+    record there is when the other is missing. A sync's or an import's record, keyed by URL,
+    gives one change per URL."""
+    old, new = before or {}, after or {}
+    return tuple(
+        FieldChange(key, old.get(key, MISSING), new.get(key, MISSING))
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key, MISSING) != new.get(key, MISSING)
+    )
 
 
-def change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    """The keys that differ, before → after; the whole snapshots when one side is missing."""
-    if before is not None and after is not None:
-        keys = [k for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k)]
-        before = {k: before[k] for k in keys if k in before}
-        after = {k: after[k] for k in keys if k in after}
-    text = f"{compact(before)} → {compact(after)}"
+def readable(value: Any, *, yes: str, no: str, nothing: str) -> str:
+    """A recorded value for a person: yes/no, lists joined, names as "ar: …, en: …", cut
+    short when long."""
+    if value is MISSING or value is None or value in ("", [], {}):
+        text = nothing
+    elif isinstance(value, bool):
+        text = yes if value else no
+    elif isinstance(value, list):
+        text = ", ".join(readable(v, yes=yes, no=no, nothing=nothing) for v in value)
+    elif isinstance(value, dict):
+        text = ", ".join(
+            f"{k}: {readable(v, yes=yes, no=no, nothing=nothing)}" for k, v in value.items()
+        )
+    else:
+        text = str(value)
     return text if len(text) <= MAX_CHANGE_CHARS else text[: MAX_CHANGE_CHARS - 1] + "…"
 
 

@@ -18,6 +18,7 @@ from telegram import ChatFullInfo, ChatMember
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.i18n import ascii_digits
 from bot.services.audit import Actor, Snapshot, record
 from bot.services.errors import ServiceError
 from bot.services.subscriptions import resolve_categories
@@ -82,12 +83,15 @@ def shown(ref: str) -> str:
 
 
 def parse_telegram_ref(ref: str) -> str | int:
-    """`@name` (as typed) or a `-100…` channel id (as a number); else ChannelError."""
-    ref = ref.strip()
+    """`@name` (as typed) or a `-100…` channel id (as a number, in either kind of digits);
+    else ChannelError."""
+    typed = ref = ref.strip()
+    ref = ascii_digits(typed)
     if USERNAME.fullmatch(ref):
         return ref
     if CHANNEL_ID.fullmatch(ref):
         return int(ref)
+    ref = typed
     raise ChannelError(
         "bad_ref",
         f"not a channel: {shown(ref)!r} (expected @username or a -100… id)",
@@ -146,10 +150,11 @@ async def find_channel(session: AsyncSession, ref: str) -> ChannelInfo:
     """A known channel by its row id (as `nashra channels list` and /channels show it), its
     -100… id or its @username; else ChannelError."""
     ref = ref.strip()
-    if ROW_ID.fullmatch(ref):
-        found = await chat_store.find_channel(session, row_id=int(ref))
-    elif CHANNEL_ID.fullmatch(ref):
-        found = await chat_store.find_channel(session, telegram_id=int(ref))
+    number = ascii_digits(ref)
+    if ROW_ID.fullmatch(number):
+        found = await chat_store.find_channel(session, row_id=int(number))
+    elif CHANNEL_ID.fullmatch(number):
+        found = await chat_store.find_channel(session, telegram_id=int(number))
     elif match := USERNAME.fullmatch(ref):
         found = await chat_store.find_channel(session, username=match[1])
     else:

@@ -283,6 +283,10 @@ async def import_sources(
     return report
 
 
+async def source_count(session: AsyncSession) -> int:
+    return await source_store.count_sources(session)
+
+
 async def export_specs(session: AsyncSession) -> list[SourceSpec]:
     return [
         SourceSpec(

@@ -877,6 +877,28 @@ class FakeTelegram:
         }
         return self._push({"my_chat_member": change})
 
+    def inject_chat_member(
+        self, chat_id: int, user_id: int, new_status: str, *, by: int | None = None
+    ) -> Json | None:
+        """Member `user_id` of a group gets `new_status` (promoted, demoted, left…), changed by
+        `by` (an admin; the member themself by default). As Telegram does, a `chat_member`
+        update follows only where the bot is an administrator; the update, or None."""
+        chat = self._chat_for_injection(chat_id, by or user_id)
+        was = self._members.get((chat_id, user_id), {}).get("status", "left")
+        old = self._member_defaults(chat, was)
+        new = self.set_member(chat_id, user_id, new_status)
+        bot = self._members.get((chat_id, self.bot_id), {})
+        if bot.get("status") not in {"administrator", "creator"}:
+            return None
+        change = {
+            "chat": chat.json(),
+            "from": self._user(by or user_id),
+            "date": int(time.time()),
+            "old_chat_member": self._member_json(user_id, old),
+            "new_chat_member": new,
+        }
+        return self._push({"chat_member": change})
+
     def inject_raw(self, update: Mapping[str, Any]) -> Json:
         """Any update; `update_id` is assigned unless given (then later ids follow it)."""
         copy = dict(update)
