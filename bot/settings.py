@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     # Fetching
     fetch_concurrency: PositiveInt = 32
     fetch_per_host: PositiveInt = 2
+    fetch_per_address: PositiveInt = 4
     fetch_connect_timeout: PositiveFloat = 10.0
     fetch_read_timeout: PositiveFloat = 20.0
     fetch_total_timeout: PositiveFloat = 60.0
@@ -99,6 +100,11 @@ class Settings(BaseSettings):
     max_entries_per_poll: PositiveInt = 200
     max_article_chars: PositiveInt = 100_000
     fulltext_min_chars: NonNegativeInt = 400
+    fulltext_concurrency: PositiveInt = 16
+    fulltext_per_poll: PositiveInt = 4
+    fulltext_max_pages: PositiveInt = 40
+    # A poll holds its source's lease (at least 600 s) while it fetches pages.
+    fulltext_deadline_seconds: Annotated[float, Field(gt=0, le=300)] = 90.0
     story_window_hours: PositiveInt = 48
     story_similarity: Annotated[float, Field(gt=0, le=1)] = 0.65
     default_language: Literal["ar", "en"] = "ar"
