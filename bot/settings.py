@@ -132,6 +132,14 @@ class Settings(BaseSettings):
         'This story, titled "{title}", was first published on {site} '
         "and was fetched from its original source on {date}."
     )
+    # For a story without a title: the same sentences with no {title} in them.
+    attribution_untitled_ar: str = (
+        "هذا الخبر نشر أولاً على موقع {site} وتم جلبه من مصدره الأصلي بتاريخ {date}."
+    )
+    attribution_untitled_en: str = (
+        "This story was first published on {site} "
+        "and was fetched from its original source on {date}."
+    )
     disclaimer_en: str = (
         "We take no responsibility for its content in any way. "
         "You can read the details of this story at its original source."
@@ -188,7 +196,14 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET")
         return self
 
-    @field_validator("attribution_ar", "attribution_en", "disclaimer_ar", "disclaimer_en")
+    @field_validator(
+        "attribution_ar",
+        "attribution_en",
+        "attribution_untitled_ar",
+        "attribution_untitled_en",
+        "disclaimer_ar",
+        "disclaimer_en",
+    )
     @classmethod
     def _template_length(cls, value: str) -> str:
         if len(value) > MAX_TEMPLATE_CHARS:
@@ -202,6 +217,17 @@ class Settings(BaseSettings):
             value.format(title="", site="", date="")
         except (KeyError, IndexError, ValueError):
             raise ValueError("a template using only {title}, {site} and {date}") from None
+        return value
+
+    @field_validator("attribution_untitled_ar", "attribution_untitled_en")
+    @classmethod
+    def _untitled_attribution_fields(cls, value: str) -> str:
+        try:
+            value.format(site="", date="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                "a template using only {site} and {date}: the story has no title"
+            ) from None
         return value
 
     @model_validator(mode="after")

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.ingest.entry import ParsedEntry, ParsedFeed
 from bot.ingest.normalize import canonical_url, to_utc
-from bot.text.clean import html_to_text
+from bot.text.clean import html_to_text, title_or_lead
 from bot.text.language import detect_language
 from storage.articles import NewArticle
 from storage.models import ArticleStatus
@@ -88,11 +88,12 @@ def build_article(
     status: ArticleStatus,
     max_chars: int,
 ) -> NewArticle:
-    """The article to store: markup removed, language detected, time in UTC."""
+    """The article to store: markup removed, language detected, time in UTC; a title with
+    no words is replaced by the first words of the text."""
     entry = candidate.entry
-    title = html_to_text(entry.title)[:2000]
     body = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
     text = html_to_text(body)[:max_chars]
+    title = title_or_lead(html_to_text(entry.title), text)[:2000]
     published = to_utc(entry.published or entry.updated, fetched_at)
     return NewArticle(
         guid_key=candidate.guid_key,

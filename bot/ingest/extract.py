@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 
 from bot.ingest.charset import detect, wide_unicode
-from bot.text.clean import clean_text
+from bot.text.clean import clean_text, title_or_lead
 from bot.text.language import detect_language
 from bot.text.mojibake import mojibake
 
@@ -99,8 +99,8 @@ def extract_article(
 
     `content_type` is the HTTP Content-Type header, whose charset wins for bytes; `url`
     resolves a relative image URL and helps trafilatura. Titles, images and dates come
-    from the page's metadata; `language` is detected from the text, the page's
-    <html lang> being the hint.
+    from the page's metadata (a title without words becomes the text's first words);
+    `language` is detected from the text, the page's <html lang> being the hint.
     """
     try:
         return _extract(html, url, content_type, options)
@@ -134,7 +134,7 @@ def _extract(
     text = clean_text(_attribute(document, "text") or "")
     if not text:
         return None
-    title = clean_text(_attribute(document, "title") or "") or None
+    title = title_or_lead(clean_text(_attribute(document, "title") or ""), text) or None
     garbled = mojibake(f"{title or ''}\n{text}")
     if garbled is not None:
         log.warning("article page %s not used: its text reads as mojibake (%s)", url, garbled)
