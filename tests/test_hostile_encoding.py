@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bench.hostile import bench_settings
+from bench.hostile_sources import run_feed_encodings, run_page_encodings
 from bot.ingest.extract import extract_article
 from bot.ingest.fetch import ARTICLE_ACCEPT, Fetcher, FetchPool
 from bot.ingest.parse import FeedParseError, parse_feed
@@ -225,6 +226,13 @@ async def test_the_poller_stores_undeclared_windows_1256_as_arabic_and_refuses_m
     assert "mojibake" in (source.last_error or "")
     assert "ÇäÝÌÇÑ" in (source.last_error or "")  # the example a person can recognize
     assert await articles_of(database, garbled_id) == []
+
+
+async def test_every_encoding_case_of_the_bench_is_handled() -> None:
+    """bench/hostile.py's encoding cases (the same matrix, through the real poller) hold."""
+    outcomes = await run_feed_encodings() + run_page_encodings()
+    assert len(outcomes) == 52
+    assert [o for o in outcomes if not o.handled] == []
 
 
 EUROPEAN = {

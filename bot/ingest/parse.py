@@ -135,7 +135,7 @@ def _readable(feed: ParsedFeed) -> ParsedFeed:
 
 def _mojibake_error(feed: ParsedFeed, garbled: str) -> FeedParseError:
     return FeedParseError(
-        f"its text reads as mojibake in {feed.encoding or 'every encoding tried'} ({garbled}); "
+        f"its text reads as mojibake in {feed.encoding or 'every encoding tried'}: {garbled}; "
         "the source must declare its encoding right (the HTTP charset or the XML declaration)"
     )
 
