@@ -46,11 +46,15 @@ from bot.ingest.parse_sniff import (
 from bot.ingest.parse_xml import from_fastfeedparser, from_feedparser
 from bot.text.mojibake import mojibake
 
-__all__ = ["FeedParseError", "parse_feed"]
+__all__ = ["FeedParseError", "MojibakeError", "parse_feed"]
 
 
 class FeedParseError(Exception):
     """The document is not a feed at all (HTML page, garbage, empty)."""
+
+
+class MojibakeError(FeedParseError):
+    """The document's text reads as mojibake in every encoding tried: nothing of it is kept."""
 
 
 def parse_feed(
@@ -133,8 +137,8 @@ def _readable(feed: ParsedFeed) -> ParsedFeed:
     return feed
 
 
-def _mojibake_error(feed: ParsedFeed, garbled: str) -> FeedParseError:
-    return FeedParseError(
+def _mojibake_error(feed: ParsedFeed, garbled: str) -> MojibakeError:
+    return MojibakeError(
         f"its text reads as mojibake in {feed.encoding or 'every encoding tried'}: {garbled}; "
         "the source must declare its encoding right (the HTTP charset or the XML declaration)"
     )
