@@ -21,8 +21,13 @@ real code does exactly that:
   Any exception but FeedParseError counts.
 * the gzip bomb (20 MB of zeros in ~20 kB, then a 1 GB one) is fetched in a child process,
   whose peak RSS is reported.
+* sources (bench/hostile_sources.py): a feed whose teasers point at ten names of one server
+  dripping a byte a second, while another source falls due (how late is it fetched?); Arabic
+  in windows-1256, ISO-8859-6 and UTF-16 with and without a BOM, declared every way or not
+  at all, as feeds through the real poller and as article pages.
 
-Ends with `hostile: cases=… handled=… corpus_feeds=… exceptions=… bomb_peak_rss_mb=…`.
+Ends with `hostile: cases=… handled=… corpus_feeds=… exceptions=… bomb_peak_rss_mb=…
+stall_healthy_late_s=… stall_slow_poll_s=… encodings=… encodings_read=… encodings_refused=…`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,13 @@ from pathlib import Path
 from typing import Final
 
 from bench.categorize import default_categories
+from bench.hostile_sources import (
+    Outcome,
+    Stall,
+    run_feed_encodings,
+    run_page_encodings,
+    run_stall,
+)
 from bot.compose.compose import CategorySet
 from bot.compose.post import post_for
 from bot.compose.render import CAPTION_LIMIT, TEXT_LIMIT, RenderedPost
@@ -291,14 +303,6 @@ def _one_line(exc: BaseException) -> str:
 # ---- the catalogue ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    case: str
-    expected: str
-    handled: bool
-    detail: str = ""
-
-
 Check = Callable[[list[RenderedPost]], str | None]  # None when as designed, else what went wrong
 
 
@@ -379,6 +383,25 @@ def entries_at_most(limit: int) -> Check:
 def bold_only_headline(post: RenderedPost, text: str) -> str | None:
     tags = re.findall(r"<[^>]*>", post.text)
     return None if tags == ["<b>", "</b>"] else f"tags {tags!r}"
+
+
+LEAD_BODY: Final = (
+    "The harbour authority approved the expansion of the eastern container terminal on "
+    "Tuesday after two years of negotiations. Officials said it would double capacity."
+)
+
+
+def headline_is_lead(post: RenderedPost, text: str) -> str | None:
+    headline = text.split("\n", 1)[0]
+    if not headline.startswith("The harbour authority approved") or '""' in text:
+        return f"headline {headline[:60]!r}"
+    return bold_only_headline(post, text)
+
+
+def untitled_attribution(text: str) -> str | None:
+    if '""' in text or "titled" in text or "بعنوان" in text:
+        return f"{text[:120]!r}"
+    return None
 
 
 BIDI_AND_ZERO_WIDTH: Final = (
@@ -505,6 +528,36 @@ def document_cases() -> list[DocumentCase]:
             "an external entity (file:///etc/passwd) never read",
             xxe,
             one_post(lambda post, text: None if "root:" not in text else "/etc/passwd read"),
+        ),
+        DocumentCase(
+            "unexpanded-entity-in-title",
+            "a reference the parser left unexpanded (&l9;) removed, not shown",
+            billion_laughs,
+            shows("Laughs", absent=("&l9;", "&amp;l9;")),
+        ),
+        DocumentCase(
+            "unexpanded-entity-in-text",
+            "&x; and &lol9; in a title and body removed",
+            rss_document([_rss_item("Entity &amp;x; here", "Body &amp;lol9; text, long enough.")]),
+            shows("Entity here", "Body text", absent=("&x;", "&lol9;", "&amp;")),
+        ),
+        DocumentCase(
+            "title-of-tags-only",
+            "a title of tags alone: the headline is the text's first words",
+            rss_document([_rss_item("&lt;b&gt;&lt;/b&gt;&lt;img src='x.png'&gt;", LEAD_BODY)]),
+            one_post(lambda post, text: headline_is_lead(post, text)),
+        ),
+        DocumentCase(
+            "title-of-marks-only",
+            "a title of combining marks alone: the headline is the text's first words",
+            rss_document([_rss_item("&#x301;&#x651;&#x301;", LEAD_BODY)]),
+            one_post(lambda post, text: headline_is_lead(post, text)),
+        ),
+        DocumentCase(
+            "no-title-no-text",
+            'no title and no text: the attribution names none, never titled ""',
+            rss_document([_rss_item("", "")]),
+            one_post(lambda post, text: untitled_attribution(text)),
         ),
         DocumentCase(
             "huge-title",
@@ -901,6 +954,9 @@ def main() -> int:
     settings, categories = bench_settings(), bench_categories()
     outcomes = [run_document_case(case, settings, categories) for case in document_cases()]
     outcomes += asyncio.run(run_fetch_cases(gzip_bomb(20_000_000)))
+    stall_outcome, stall = asyncio.run(run_stall())
+    encodings = asyncio.run(run_feed_encodings()) + run_page_encodings()
+    outcomes += [stall_outcome, *encodings]
     if not args.skip_bot:
         outcomes += asyncio.run(run_bot_cases())
     for outcome in outcomes:
@@ -909,6 +965,13 @@ def main() -> int:
             print(f"{mark} {outcome.case}: {outcome.expected} — {outcome.detail[:160]}")
     handled = sum(o.handled for o in outcomes)
     print(f"cases: {len(outcomes)} tried, {handled} handled as designed")
+    print(f"stall: {stall_outcome.detail}")
+    refused = [o for o in encodings if o.handled and "refused" in o.expected]
+    print(
+        f"encodings: {len(encodings)} feeds and pages, {sum(o.handled for o in encodings)} "
+        f"handled: {sum(o.handled for o in encodings) - len(refused)} read right, "
+        f"{len(refused)} mojibake refused with a recorded error"
+    )
 
     documents = sample(corpus(), args.corpus_sample)
     run = run_corpus(documents, settings)
@@ -929,9 +992,18 @@ def main() -> int:
     exceptions = len(run.exceptions) + len(run.invalid)
     print(
         f"hostile: cases={len(outcomes)} handled={handled} corpus_feeds={run.feeds} "
-        f"exceptions={exceptions} bomb_peak_rss_mb={float(str(bomb['peak_rss_mb'])):.0f}"
+        f"exceptions={exceptions} bomb_peak_rss_mb={float(str(bomb['peak_rss_mb'])):.0f} "
+        f"{stall_fields(stall)} encodings={len(encodings)} "
+        f"encodings_read={sum(o.handled for o in encodings) - len(refused)} "
+        f"encodings_refused={len(refused)}"
     )
     return 0
+
+
+def stall_fields(stall: Stall) -> str:
+    return (
+        f"stall_healthy_late_s={stall.healthy_late_s:.2f} stall_slow_poll_s={stall.slow_poll_s:.1f}"
+    )
 
 
 if __name__ == "__main__":

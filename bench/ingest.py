@@ -155,6 +155,7 @@ async def run_one(db: str, feeds: int, per_feed: int) -> Figures:
         fulltext_min_chars=0,
         fetch_concurrency=32,
         fetch_per_host=32,
+        fetch_per_address=32,  # every feed lives on one address here
         poll_batch_size=200,
         fetch_allow_networks="127.0.0.1/32",  # the local feed server; private by default
     )

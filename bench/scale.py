@@ -172,6 +172,7 @@ def worker_environment(url: str, api_base_url: str) -> dict[str, str]:
         api_base_url,
         FETCH_ALLOW_NETWORKS="127.0.0.1/32",
         FETCH_PER_HOST="64",  # every feed lives on one host here
+        FETCH_PER_ADDRESS="64",
         POLL_INTERVAL_SECONDS="3600",
         SEND_PER_SECOND=UNLIMITED,
         SEND_PRIVATE_PER_SECOND=UNLIMITED,

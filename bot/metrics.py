@@ -18,6 +18,12 @@ POLLS: Final = Counter("nashra_polls_total", "Source polls, by outcome", ["statu
 FETCH_ERRORS: Final = Counter(
     "nashra_fetch_errors_total", "Failed source polls, by kind of error", ["kind"]
 )
+FULLTEXT_PAGES: Final = Counter(
+    "nashra_fulltext_pages_total",
+    "Teasers by what their page gave: page, teaser (no longer text), failed, late (past the"
+    " poll's deadline) or over_budget (past the poll's page budget); the last two not fetched",
+    ["outcome"],
+)
 ARTICLES: Final = Counter(
     "nashra_articles_total", "New articles stored, by source and category", ["source", "category"]
 )

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     # Fetching
     fetch_concurrency: PositiveInt = 32
     fetch_per_host: PositiveInt = 2
+    fetch_per_address: PositiveInt = 4
     fetch_connect_timeout: PositiveFloat = 10.0
     fetch_read_timeout: PositiveFloat = 20.0
     fetch_total_timeout: PositiveFloat = 60.0
@@ -101,6 +102,11 @@ class Settings(BaseSettings):
     max_entries_per_poll: PositiveInt = 200
     max_article_chars: PositiveInt = 100_000
     fulltext_min_chars: NonNegativeInt = 400
+    fulltext_concurrency: PositiveInt = 16
+    fulltext_per_poll: PositiveInt = 4
+    fulltext_max_pages: PositiveInt = 40
+    # A poll holds its source's lease (at least 600 s) while it fetches pages.
+    fulltext_deadline_seconds: Annotated[float, Field(gt=0, le=300)] = 90.0
     story_window_hours: PositiveInt = 48
     story_similarity: Annotated[float, Field(gt=0, le=1)] = 0.65
     default_language: Literal["ar", "en"] = "ar"
@@ -126,6 +132,14 @@ class Settings(BaseSettings):
     )
     attribution_en: str = (
         'This story, titled "{title}", was first published on {site} '
+        "and was fetched from its original source on {date}."
+    )
+    # For a story without a title: the same sentences with no {title} in them.
+    attribution_untitled_ar: str = (
+        "هذا الخبر نشر أولاً على موقع {site} وتم جلبه من مصدره الأصلي بتاريخ {date}."
+    )
+    attribution_untitled_en: str = (
+        "This story was first published on {site} "
         "and was fetched from its original source on {date}."
     )
     disclaimer_en: str = (
@@ -187,7 +201,14 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET")
         return self
 
-    @field_validator("attribution_ar", "attribution_en", "disclaimer_ar", "disclaimer_en")
+    @field_validator(
+        "attribution_ar",
+        "attribution_en",
+        "attribution_untitled_ar",
+        "attribution_untitled_en",
+        "disclaimer_ar",
+        "disclaimer_en",
+    )
     @classmethod
     def _template_length(cls, value: str) -> str:
         if len(value) > MAX_TEMPLATE_CHARS:
@@ -201,6 +222,17 @@ class Settings(BaseSettings):
             value.format(title="", site="", date="")
         except (KeyError, IndexError, ValueError):
             raise ValueError("a template using only {title}, {site} and {date}") from None
+        return value
+
+    @field_validator("attribution_untitled_ar", "attribution_untitled_en")
+    @classmethod
+    def _untitled_attribution_fields(cls, value: str) -> str:
+        try:
+            value.format(site="", date="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                "a template using only {site} and {date}: the story has no title"
+            ) from None
         return value
 
     @model_validator(mode="after")

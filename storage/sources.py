@@ -245,3 +245,15 @@ async def delete_source(session: AsyncSession, source_id: int) -> None:
 async def last_success(session: AsyncSession) -> datetime | None:
     """When any source was last polled successfully."""
     return await session.scalar(select(func.max(Source.last_success_at)))
+
+
+async def renew_lease(
+    session: AsyncSession, source_id: int, *, owner: str, until: datetime
+) -> bool:
+    """Extend a lease its owner still holds; False when it holds it no more."""
+    result = await session.execute(
+        update(Source)
+        .where(Source.id == source_id, Source.lease_owner == owner)
+        .values(lease_until=until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

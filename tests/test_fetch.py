@@ -407,7 +407,7 @@ async def test_per_host_limit_holds_while_bodies_are_read(
 
 
 @LIMITED_BY
-async def test_per_host_limit_is_per_host_name(server: FeedServer, limited_by: str) -> None:
+async def test_per_host_limit_is_per_site(server: FeedServer, limited_by: str) -> None:
     server.add_drip("/slow", b"abcd", interval=0.03)
     urls = [server.url("/slow", host=host) for host in BOTH_HOSTS]
 

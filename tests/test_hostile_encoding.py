@@ -1,8 +1,11 @@
-"""Encodings (issue "Hostile sources and inputs", item 3): Arabic in windows-1256 and
-ISO-8859-6 served from a local feed server, and feedparser's encoding conformance category.
+"""Encodings (issue "Hostile sources and inputs", item 3, and issue 16, item 2): Arabic in
+windows-1256, ISO-8859-6 and UTF-16 (with and without a BOM), declared or not, in feeds and
+article pages served from a local feed server; feedparser's encoding conformance category.
 
 Precedence, as feedparser's tests define it: a BOM names UTF-8/16 outright; otherwise the
-HTTP charset outranks the XML declaration (RFC 3023); without either, UTF-8.
+HTTP charset outranks the XML declaration (RFC 3023); without either, the bytes decide
+(bot.ingest.charset). A label whose reading is mojibake gives way to the bytes; text that
+reads as mojibake either way is refused, never stored.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ from typing import Any
 import pytest
 
 from bench.hostile import bench_settings
-from bot.ingest.fetch import Fetcher
-from bot.ingest.parse import FeedParseError, parse_feed
+from bench.hostile_sources import run_feed_encodings, run_page_encodings
+from bot.ingest.extract import extract_article
+from bot.ingest.fetch import ARTICLE_ACCEPT, Fetcher, FetchPool
+from bot.ingest.parse import FeedParseError, MojibakeError, parse_feed
+from bot.pipeline.poller import Poller, PollStatus
 from bot.text.clean import html_to_text
-from tests.conftest import evalset
+from tests.conftest import Database, evalset
 from tests.fakes.feed_server import FeedServer
+from tests.test_poller import add, articles_of, settings_for, source_row
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile"  # written here, see its README
 TITLE = "انفجار في مرفأ اللاذقية يوقع إصابات"
@@ -79,6 +86,181 @@ def test_undeclared_legacy_arabic_never_crashes_and_gives_text() -> None:
             continue
         for entry in feed.entries:
             entry.title.encode("utf-8")
+
+
+# ---- issue 16: every encoding, declared every way or not at all ------------------------------
+
+UNDECLARED = (FIXTURES / "arabic-windows-1256-undeclared.xml").read_bytes().decode("cp1256")
+PARAGRAPHS = (
+    "أعلنت وزارة الصحة السورية اليوم أن الانفجار الذي وقع في مرفأ اللاذقية أوقع عشرة جرحى، "
+    "نقلوا جميعاً إلى المستشفى الوطني لتلقي العلاج.",
+    "وقال مدير المرفأ إن فرق الدفاع المدني سيطرت على الحريق خلال ساعة، وإن التحقيق جار "
+    "لمعرفة أسباب الانفجار وتقدير الأضرار في الأرصفة.",
+)
+# (codec, label, byte-order mark)
+ENCODINGS = [
+    ("cp1256", "windows-1256", b""),
+    ("iso8859-6", "iso-8859-6", b""),
+    ("utf-16-le", "utf-16", b"\xff\xfe"),
+    ("utf-16-be", "utf-16", b"\xfe\xff"),
+    ("utf-16-le", "utf-16", b""),
+    ("utf-16-be", "utf-16", b""),
+]
+CASES = [
+    pytest.param(codec, name, bom, in_document, in_http, id=f"{codec}{'-bom' * bool(bom)}-{how}")
+    for codec, name, bom in ENCODINGS
+    for in_document, in_http, how in [
+        (False, False, "undeclared"),
+        (True, False, "in-document"),
+        (False, True, "http-charset"),
+        (True, True, "both"),
+    ]
+]
+
+
+def arabic_feed(label: str | None) -> str:
+    declaration = f'<?xml version="1.0" encoding="{label}"?>\n' if label else ""
+    return declaration + UNDECLARED
+
+
+def arabic_page(label: str | None) -> str:
+    meta = f'<meta charset="{label}">' if label else ""
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f'<!doctype html><html lang="ar" dir="rtl"><head>{meta}<title>{TITLE}</title></head>'
+        f"<body><nav><a href='/'>الرئيسية</a></nav><article><h1>{TITLE}</h1>{paragraphs}"
+        "</article></body></html>"
+    )
+
+
+def content_type(base: str, label: str, in_http: bool) -> str:
+    return f"{base}; charset={label}" if in_http else base
+
+
+@pytest.mark.parametrize(("codec", "label", "bom", "in_document", "in_http"), CASES)
+async def test_arabic_feeds_in_every_encoding_are_read_right(
+    server: FeedServer, codec: str, label: str, bom: bytes, in_document: bool, in_http: bool
+) -> None:
+    body = bom + arabic_feed(label if in_document else None).encode(codec)
+    server.add("/feed.xml", body, content_type=content_type("text/xml", label, in_http))
+    async with Fetcher(bench_settings()) as fetcher:
+        result = await fetcher.fetch(server.url("/feed.xml"))
+    feed = parse_feed(result.body, url=result.url, content_type=result.content_type)
+    [entry] = feed.entries
+    assert (feed.title, entry.title, html_to_text(entry.summary)) == ("نشرة الاختبار", TITLE, BODY)
+
+
+@pytest.mark.parametrize(("codec", "label", "bom", "in_document", "in_http"), CASES)
+async def test_arabic_pages_in_every_encoding_are_read_right(
+    server: FeedServer, codec: str, label: str, bom: bytes, in_document: bool, in_http: bool
+) -> None:
+    body = bom + arabic_page(label if in_document else None).encode(codec)
+    server.add("/story", body, content_type=content_type("text/html", label, in_http))
+    async with Fetcher(bench_settings()) as fetcher:
+        page = await fetcher.fetch(
+            server.url("/story"), accept=ARTICLE_ACCEPT, pool=FetchPool.PAGES
+        )
+    article = extract_article(page.body, url=page.url, content_type=page.content_type)
+    assert article is not None
+    assert all(paragraph in article.text for paragraph in PARAGRAPHS)
+    assert article.language == "ar"
+
+
+@pytest.mark.parametrize(
+    ("http", "document"),
+    [("iso-8859-1", None), ("windows-1252", None), ("iso-8859-1", "iso-8859-1")],
+)
+def test_arabic_under_a_latin_label_is_read_as_its_bytes_show(
+    http: str, document: str | None
+) -> None:
+    body = arabic_feed(document).encode("cp1256")
+    feed = parse_feed(body, content_type=f"text/xml; charset={http}")
+    assert feed.entries[0].title == TITLE
+    assert feed.encoding == "windows-1256"
+    assert feed.bozo
+    assert "read as windows-1256" in (feed.bozo_reason or "")
+    page = extract_article(
+        arabic_page(document).encode("cp1256"), content_type=f"text/html; charset={http}"
+    )
+    assert page is not None
+    assert PARAGRAPHS[0] in page.text
+
+
+def test_text_that_is_mojibake_in_its_own_bytes_is_refused_with_the_reason() -> None:
+    """A publisher's feed whose text was garbled before it was written (valid UTF-8 of
+    mojibake): no encoding reads it right, so nothing of it is stored."""
+    garbled = TITLE.encode("cp1256").decode("cp1252")
+    body = UNDECLARED.encode("cp1256").decode("cp1252").encode("utf-8")
+    with pytest.raises(MojibakeError) as caught:  # a FeedParseError: the poller records it
+        parse_feed(body, content_type="text/xml; charset=utf-8")
+    message = str(caught.value)
+    assert "mojibake" in message
+    assert "another script read as windows-1252 or Latin-1" in message
+    assert "declare its encoding" in message
+    page = f"<html><body><article><h1>{garbled}</h1><p>{garbled} — {garbled}.</p>" * 3
+    assert extract_article(page.encode(), content_type="text/html; charset=utf-8") is None
+
+
+async def test_the_poller_stores_undeclared_windows_1256_as_arabic_and_refuses_mojibake(
+    database: Database, server: FeedServer
+) -> None:
+    """The issue's case: windows-1256 served as text/xml, no charset, no XML declaration;
+    and beside it a feed whose text is mojibake in any encoding, recorded as a parse error."""
+    server.add("/ar.xml", UNDECLARED.encode("cp1256"), content_type="text/xml")
+    garbled = UNDECLARED.encode("cp1256").decode("cp1252").encode("utf-8")
+    server.add("/garbled.xml", garbled, content_type="text/xml")
+    settings = settings_for(database, backfill_count=5)
+    arabic_id = await add(database, server.url("/ar.xml"))
+    garbled_id = await add(database, server.url("/garbled.xml"))
+    async with Fetcher(settings) as fetcher:
+        outcomes = {
+            o.source_id: o for o in await Poller(settings, database.sessions, fetcher).poll_due()
+        }
+
+    assert outcomes[arabic_id].new == 1
+    [article] = await articles_of(database, arabic_id)
+    assert (article.title, article.text, article.language) == (TITLE, BODY, "ar")
+    assert outcomes[garbled_id].status is PollStatus.ERROR
+    source = await source_row(database, garbled_id)
+    assert source.last_error_kind == "parse"
+    assert "mojibake" in (source.last_error or "")
+    assert "ÇäÝÌÇÑ" in (source.last_error or "")  # the example a person can recognize
+    assert await articles_of(database, garbled_id) == []
+
+
+async def test_every_encoding_case_of_the_bench_is_handled() -> None:
+    """bench/hostile.py's encoding cases (the same matrix, through the real poller) hold."""
+    outcomes = await run_feed_encodings() + run_page_encodings()
+    assert len(outcomes) == 52
+    assert [o for o in outcomes if not o.handled] == []
+
+
+EUROPEAN = {
+    "fr": "Élection présidentielle : le débat télévisé s’est tenu à Paris, déjà très suivi",
+    "de": "Die Bundesregierung beschließt Maßnahmen für größere Städte in Köln",
+    "es": "El Gobierno español anunció más ayudas; la economía crecerá según el Banco",
+    "pt": "O governo anunciou ações para a educação; não há previsão de greve em São Paulo",
+    "is": "Ríkisstjórnin kynnti nýjar aðgerðir í húsnæðismálum í gær að sögn ráðherra",
+}
+
+
+@pytest.mark.parametrize("language", sorted(EUROPEAN))
+@pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
+def test_undeclared_western_european_feeds_and_pages_still_read_right(
+    language: str, codec: str
+) -> None:
+    title = EUROPEAN[language]
+    if codec == "latin-1" and "’" in title:
+        title = title.replace("’", "'")
+    item = f"<item><title>{title}</title></item>"
+    feed = f"<rss version='2.0'><channel><title>t</title>{item}</channel></rss>"
+    parsed = parse_feed(feed.encode(codec), content_type="text/xml")
+    assert parsed.entries[0].title == title
+    paragraphs = "".join(f"<p>{title}, {n}.</p>" for n in range(6))
+    page = f"<html lang='{language}'><body><article><h1>{title}</h1>{paragraphs}</article>"
+    article = extract_article(page.encode(codec), content_type="text/html")
+    assert article is not None
+    assert title in article.text
 
 
 # ---- feedparser's encoding category ----------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from aiohttp import web
+from sqlalchemy import func, select, update
 
 from bot.ingest.fetch import Fetcher
 from bot.ingest.sourcespec import SourceSpec
@@ -524,3 +526,63 @@ async def test_new_posts_are_queued_for_subscribed_chats_with_the_articles(
     deliveries = await seed.deliveries()
     assert sorted(d.article_id for d in deliveries) == sorted(ready)
     assert {(d.chat_id, d.state) for d in deliveries} == {(reader, DeliveryState.PENDING)}
+
+
+async def _lease(database: Database, source_id: int) -> tuple[str | None, datetime | None]:
+    async with database.sessions() as session:
+        source = await session.get(Source, source_id, populate_existing=True)
+        assert source is not None
+        return source.lease_owner, source.lease_until
+
+
+async def test_a_running_poll_renews_its_lease(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    release = asyncio.Event()
+
+    async def slow_feed(_request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(body=rss(items(1)), content_type="application/rss+xml")
+
+    server.add_handler("/slow.xml", slow_feed)
+    source_id = await add(database, server.url("/slow.xml"))
+    poller = make_poller()
+    poller.lease = timedelta(seconds=0.3)
+    [job] = await poller.claim(10)
+    _, first = await _lease(database, source_id)
+    polling = asyncio.create_task(poller.poll(job))
+    clock.advance(60)  # the clock the renewals read: each moves the lease past `first`
+    deadline = asyncio.get_running_loop().time() + 60
+    while (await _lease(database, source_id))[1] == first:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)
+    assert await poller.claim(10) == []  # still leased: no second poll of it at once
+    release.set()
+    outcome = await polling
+    assert outcome.status is PollStatus.BACKFILL
+
+
+async def test_a_poll_whose_lease_was_taken_stops_and_stores_nothing(
+    database: Database, server: FeedServer, make_poller: PollerFactory
+) -> None:
+    release = asyncio.Event()
+
+    async def slow_feed(_request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(body=rss(items(3)), content_type="application/rss+xml")
+
+    server.add_handler("/slow.xml", slow_feed)
+    source_id = await add(database, server.url("/slow.xml"))
+    poller = make_poller()
+    poller.lease = timedelta(seconds=0.3)
+    [job] = await poller.claim(10)
+    async with database.sessions.begin() as session:
+        await session.execute(
+            update(Source).where(Source.id == source_id).values(lease_owner="another-host:1")
+        )
+    outcome = await poller.poll(job)
+    release.set()
+    assert outcome.status is PollStatus.ERROR
+    assert outcome.error == "its lease was lost"
+    assert await articles_of(database, source_id) == []
+    assert (await _lease(database, source_id))[0] == "another-host:1"

@@ -29,7 +29,7 @@ from bot.compose.render import (
     site_name,
     utf16_units,
 )
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, load_settings
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "shared" / "seed" / "sample-post-ar.txt"
 SAMPLE_HEADLINE = (
@@ -295,6 +295,44 @@ def test_arabic_values_in_english_templates() -> None:
     shown = visual(line)
     assert shown.startswith("This story, titled ")
     assert "?نيتوب عرشلا يقتلي له" in shown  # the Arabic runs right to left, "?" at its end
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            ARABIC,
+            "هذا الخبر نشر أولاً على موقع enabbaladi.net وتم جلبه من مصدره الأصلي بتاريخ "
+            "٢٨ كانون الثاني ٢٠٢٦.",
+        ),
+        (
+            ENGLISH,
+            "This story was first published on enabbaladi.net and was fetched from its original "
+            "source on 28 January 2026.",
+        ),
+    ],
+)
+@pytest.mark.parametrize("title", ["", "  ", "\u200b\u202e"])
+def test_a_story_without_a_title_is_attributed_without_one(
+    content: PostContent, expected: str, title: str
+) -> None:
+    for headline in (content.headline, ""):
+        post = render_post(replace(content, title=title, headline=headline), settings())
+        assert expected in post.text.split("\n")
+        assert '""' not in post.text
+        assert "titled" not in post.text
+        assert "بعنوان" not in post.text
+    untitled = render_post(replace(content, title="", headline=""), settings())
+    assert untitled.text.startswith(expected)  # no empty headline above it
+
+
+def test_untitled_attribution_templates_take_no_title() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(attribution_untitled_en="Titled {title}, from {site}")
+    assert "ATTRIBUTION_UNTITLED_EN" in str(caught.value)
+    custom = settings(attribution_untitled_ar="المصدر: {site}")
+    post = render_post(replace(ARABIC, title=""), custom)
+    assert "المصدر: enabbaladi.net" in post.text
 
 
 def test_arabic_lines_starting_with_latin_get_a_leading_rlm() -> None:

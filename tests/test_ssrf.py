@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.abc import AbstractResolver
 
 from bot.ingest.fetch import Fetcher, FetchError, FetchErrorKind, make_connector
 from bot.ingest.sourcespec import SourceSpec
@@ -30,6 +30,7 @@ from storage.models import Source
 from tests.conftest import Database
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import Item, rss
+from tests.fakes.resolver import FakeResolver
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 LOOPBACK_ONLY = "127.0.0.1/32"
@@ -265,37 +266,6 @@ async def test_a_redirect_to_a_refused_address_is_refused(
 
 
 # --- names: a fake resolver ------------------------------------------------------------------
-
-
-class FakeResolver(AbstractResolver):
-    """Answers names from a table; a name with several answers gives the next on each call."""
-
-    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        self.calls.append(host)
-        queue = self.answers.get(host)
-        if not queue:
-            raise OSError(socket.EAI_NONAME, f"no such name {host}")
-        addresses = queue.pop(0) if len(queue) > 1 else queue[0]
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-            for address in addresses
-        ]
-
-    async def close(self) -> None:
-        return None
 
 
 def with_resolver(resolver: AbstractResolver, **options: Any) -> Callable[[Settings], Any]:

@@ -15,9 +15,10 @@ Promises checked (docs: bot/run.py, bot/leases.py, SEND_MAX_IN_FLIGHT in .env.ex
   recorded (at most its SEND_MAX_IN_FLIGHT) may reach a chat twice; nothing is left pending;
 - the bot process still answers /start.
 
-A source the killed poller held stays leased for max(600 s, 3 x FETCH_TOTAL_TIMEOUT): the
-test checks that lease (the evidence that no live poller touches it meanwhile), then moves
-its end into the past, as 600 s passing would, and checks that a live poller takes it over.
+A source the killed poller held stays leased until its lease (2 minutes, renewed while a
+poll runs) runs out: the test checks that lease (the evidence that no live poller touches it
+meanwhile), then moves its end into the past, as those minutes passing would, and checks that
+a live poller takes it over.
 A killed sender's deliveries are taken over for real, after SEND_LEASE_SECONDS (5 s).
 """
 

@@ -2,7 +2,8 @@
 
     <b>headline</b>
 
-    attribution sentence (the title quoted, the site, the fetch date)
+    attribution sentence (the title quoted, the site, the fetch date; without a title, the
+    untitled template's sentence)
     disclaimer
 
     summary
@@ -246,7 +247,12 @@ def _parts(content: PostContent, settings: Settings) -> _Parts:
         "site": _embed(site, notice_direction),
         "date": fetch_date(content.fetched_at, language),
     }
-    attribution = settings.attribution_ar if language == "ar" else settings.attribution_en
+    if title:
+        attribution = settings.attribution_ar if language == "ar" else settings.attribution_en
+    elif language == "ar":
+        attribution = settings.attribution_untitled_ar
+    else:
+        attribution = settings.attribution_untitled_en
     disclaimer = settings.disclaimer_ar if language == "ar" else settings.disclaimer_en
     notice = (
         *_template_lines(attribution, values, notice_direction),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.ingest.entry import ParsedEntry, ParsedFeed
 from bot.ingest.normalize import canonical_url, to_utc
-from bot.text.clean import html_to_text
+from bot.text.clean import html_to_text, title_or_lead
 from bot.text.language import detect_language, language_code
 from storage.articles import NewArticle
 from storage.models import ArticleStatus
@@ -88,13 +88,14 @@ def build_article(
     status: ArticleStatus,
     max_chars: int,
 ) -> NewArticle:
-    """The article to store: markup removed, language detected, time in UTC. An entry stored
-    as already seen (never delivered) keeps its declared language: detecting it is the
-    costliest step here, and nothing reads it."""
+    """The article to store: markup removed, language detected, time in UTC; a title with
+    no words is replaced by the first words of the text. An entry stored as already seen
+    (never delivered) keeps its declared language: detecting it is the costliest step here,
+    and nothing reads it."""
     entry = candidate.entry
-    title = html_to_text(entry.title)[:2000]
     body = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
     text = html_to_text(body)[:max_chars]
+    title = title_or_lead(html_to_text(entry.title), text)[:2000]
     published = to_utc(entry.published or entry.updated, fetched_at)
     return NewArticle(
         guid_key=candidate.guid_key,

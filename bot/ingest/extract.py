@@ -1,8 +1,9 @@
 """Main text and metadata of an article page, for entries whose feed carries only a teaser.
 
 CPU-bound and synchronous (callers run it in a thread); never raises, returns None when
-the page yields no text. Bytes are decoded by: byte-order mark, the HTTP charset, the
-page's own <meta charset> / XML declaration, strict UTF-8, then charset detection.
+the page yields no text, or text that reads as mojibake. Bytes are decoded by: byte-order
+mark, the HTTP charset, the page's own <meta charset> / XML declaration (a label whose
+reading is mojibake is passed over), then the encoding the bytes show (bot.ingest.charset).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
-import charset_normalizer
 import trafilatura
 
-from bot.text.clean import clean_text
+from bot.ingest.charset import detect, wide_unicode
+from bot.text.clean import clean_text, title_or_lead
 from bot.text.language import detect_language
+from bot.text.mojibake import mojibake
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,8 @@ def extract_article(
 
     `content_type` is the HTTP Content-Type header, whose charset wins for bytes; `url`
     resolves a relative image URL and helps trafilatura. Titles, images and dates come
-    from the page's metadata; `language` is detected from the text, the page's
-    <html lang> being the hint.
+    from the page's metadata (a title without words becomes the text's first words);
+    `language` is detected from the text, the page's <html lang> being the hint.
     """
     try:
         return _extract(html, url, content_type, options)
@@ -132,7 +134,11 @@ def _extract(
     text = clean_text(_attribute(document, "text") or "")
     if not text:
         return None
-    title = clean_text(_attribute(document, "title") or "") or None
+    title = title_or_lead(clean_text(_attribute(document, "title") or ""), text) or None
+    garbled = mojibake(f"{title or ''}\n{text}")
+    if garbled is not None:
+        log.warning("article page %s not used: its text reads as mojibake (%s)", url, garbled)
+        return None
     lang_match = _HTML_LANG.search(markup[: _SNIFF_BYTES * 4])
     return ExtractedArticle(
         text=text,
@@ -191,26 +197,30 @@ def _absolute_http_url(candidate: str | None, base: str | None) -> str | None:
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """`data` as text: BOM, HTTP charset, <meta>/XML charset, UTF-8, then detection."""
+    """`data` as text: BOM, HTTP charset, <meta>/XML charset, then what the bytes show.
+
+    A label whose reading is mojibake is passed over for the next, then for detection;
+    when every reading is mojibake, the first label's stands (the caller refuses it).
+    """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(_bom_codec(encoding, bom), errors="replace")
     declared = [_http_charset(content_type), _document_charset(data[:_SNIFF_BYTES])]
+    garbled: str | None = None
     for label in declared:
         codec = _codec(label)
-        if codec is None:
+        if codec in ("utf-16", "utf-32"):  # without a BOM the label leaves the order open
+            codec = wide_unicode(data) or f"{codec}-le"
+        text = None if codec is None else _decode_declared(data, codec)
+        if text is None:
             continue
-        text = _decode_declared(data, codec)
-        if text is not None:
+        if mojibake(text) is None:
             return text
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is not None:
-        return str(best)
-    return data.decode("utf-8", errors="replace")
+        garbled = garbled or text
+    found = detect(data)
+    if found is not None and (garbled is None or mojibake(found.text) is None):
+        return found.text
+    return garbled or data.decode("utf-8", errors="replace")
 
 
 def _bom_codec(encoding: str, bom: bytes) -> str:

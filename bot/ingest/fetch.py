@@ -1,9 +1,12 @@
 """HTTP fetching of feeds and article pages through one shared aiohttp session.
 
 `Fetcher.fetch` returns a `FetchResult` or raises a `FetchError` whose `kind` says what
-went wrong; it never raises aiohttp's own exceptions. Concurrency is bounded overall and
-per host name, the body is capped while it streams (counting decompressed bytes), and
-redirects are followed here, one hop at a time, so each hop takes its own slots.
+went wrong; it never raises aiohttp's own exceptions. Feeds and article pages are fetched
+in two pools that share nothing (slots, sessions, connections), so pages can never hold up a
+feed. In each pool, requests in flight are bounded overall, per site (registrable domain) and
+per connected IP address (`bot.ingest.hostlimits`); the body is capped while it streams
+(counting decompressed bytes), and redirects are followed here, one hop at a time, so each
+hop takes its own slots.
 
 Every connection the fetcher makes goes through the SSRF guard (`bot.ingest.ssrf`): only
 public internet addresses, plus the networks in FETCH_ALLOW_NETWORKS, are connected to,
@@ -17,8 +20,7 @@ import asyncio
 import ipaddress
 import re
 import socket
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -32,7 +34,8 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
-from bot.ingest.ssrf import GuardedConnector, blocked_cause
+from bot.ingest.hostlimits import LimitedConnector, PoolSlots
+from bot.ingest.ssrf import blocked_cause
 from bot.settings import Settings
 
 FEED_ACCEPT = (
@@ -53,6 +56,13 @@ _DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 ConnectorFactory = Callable[[Settings], aiohttp.BaseConnector]
+
+
+class FetchPool(StrEnum):
+    """Which pool a fetch uses: sources' own documents, or the article pages they link to."""
+
+    FEEDS = "feeds"
+    PAGES = "pages"
 
 
 class FetchErrorKind(StrEnum):
@@ -109,15 +119,18 @@ class FetchResult:
 def make_connector(
     settings: Settings, *, resolver: AbstractResolver | None = None
 ) -> aiohttp.TCPConnector:
-    """The default connector: guarded against SSRF, opening FETCH_ALLOW_NETWORKS only.
+    """The default connector of one pool: guarded against SSRF, opening FETCH_ALLOW_NETWORKS
+    only, and holding at most FETCH_PER_ADDRESS requests on one connected address.
 
     The guard checks the addresses a connection actually uses, after resolution, so a
-    `resolver` (tests pass fake ones) cannot get around it.
+    `resolver` (tests pass fake ones) cannot get around it. The Fetcher's own slots bound
+    each pool overall and per site; the connector's overall limit is only a backstop.
     """
-    return GuardedConnector(
+    return LimitedConnector(
         allow=settings.fetch_allow_networks,
-        limit=settings.fetch_concurrency,
-        limit_per_host=settings.fetch_per_host,
+        per_address=settings.fetch_per_address,
+        limit=max(settings.fetch_concurrency, settings.fulltext_concurrency),
+        limit_per_host=0,
         resolver=resolver,
     )
 
@@ -143,9 +156,10 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 class Fetcher:
     """Fetches URLs for the whole process; use as `async with Fetcher(settings) as f:`.
 
-    A session passed in stays the caller's to close, and is used as it is (unguarded,
-    unless its connector is a GuardedConnector); otherwise the fetcher creates one (on
-    `start()` or the first fetch) from `connector_factory` and closes it on `close()`.
+    A session passed in stays the caller's to close, and is used as it is by both pools
+    (unguarded, unless its connector is a GuardedConnector; limited per address only by a
+    LimitedConnector); otherwise the fetcher creates one session per pool (on first use)
+    from `connector_factory` and closes them on `close()`.
     """
 
     def __init__(
@@ -156,12 +170,15 @@ class Fetcher:
         connector_factory: ConnectorFactory = make_connector,
     ) -> None:
         self._settings = settings
-        self._session = session
-        self._owns_session = session is None
+        self._given_session = session
+        self._sessions: dict[FetchPool, aiohttp.ClientSession] = {}
         self._trusted_session: aiohttp.ClientSession | None = None
         self._connector_factory = connector_factory
         self._closed = False
-        self._slots = _Slots(settings.fetch_concurrency, settings.fetch_per_host)
+        self._slots = {
+            FetchPool.FEEDS: PoolSlots(settings.fetch_concurrency, settings.fetch_per_host),
+            FetchPool.PAGES: PoolSlots(settings.fulltext_concurrency, settings.fetch_per_host),
+        }
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=settings.fetch_connect_timeout,
@@ -181,8 +198,12 @@ class Fetcher:
     ) -> None:
         await self.close()
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
     async def start(self) -> None:
-        self._get_session()
+        self._get_session(FetchPool.FEEDS)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -191,8 +212,8 @@ class Fetcher:
         works without opening those addresses to feeds. It has its own connection pool:
         sharing the guarded one would let a feed reuse a connection made for the LLM.
         A session passed to the Fetcher serves both."""
-        if not self._owns_session:
-            return self._get_session()
+        if self._given_session is not None:
+            return self._get_session(FetchPool.FEEDS)
         if self._closed:
             raise RuntimeError("the Fetcher is closed")
         if self._trusted_session is None:
@@ -201,11 +222,12 @@ class Fetcher:
 
     async def close(self) -> None:
         self._closed = True
-        if self._owns_session and self._session is not None:
-            await self._session.close()
+        owned = [] if self._given_session is not None else list(self._sessions.values())
         if self._trusted_session is not None:
-            await self._trusted_session.close()
-        self._session = None
+            owned.append(self._trusted_session)
+        for session in owned:
+            await session.close()
+        self._sessions.clear()
         self._trusted_session = None
 
     async def fetch(
@@ -216,20 +238,23 @@ class Fetcher:
         last_modified: str | None = None,
         max_bytes: int | None = None,
         accept: str = FEED_ACCEPT,
+        pool: FetchPool = FetchPool.FEEDS,
     ) -> FetchResult:
-        """GET `url`, following redirects; raises FetchError for every kind of failure."""
+        """GET `url` in `pool`, following redirects; raises FetchError for every failure."""
         target = _parse_url(url)
         request = _Request(
             headers=self._headers(accept, etag, last_modified),
             max_bytes=self._settings.fetch_max_bytes if max_bytes is None else max_bytes,
             etag=etag,
             last_modified=last_modified,
+            pool=pool,
         )
+        slots = self._slots[pool]
         visited = {target}
         clock: _Clock | None = None
         redirects = 0
         while True:
-            async with self._slots.hold(target.host or ""):
+            async with slots.hold(target.host or ""):
                 clock = clock or _Clock.start(self._settings.fetch_total_timeout)
                 try:
                     outcome = await self._hop(target, request, clock.deadline)
@@ -245,15 +270,18 @@ class Fetcher:
             visited.add(outcome)
             target = outcome
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    def _get_session(self, pool: FetchPool) -> aiohttp.ClientSession:
         if self._closed:
             raise RuntimeError("the Fetcher is closed")
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
+        if self._given_session is not None:
+            return self._given_session
+        session = self._sessions.get(pool)
+        if session is None:
+            session = self._sessions[pool] = aiohttp.ClientSession(
                 connector=self._connector_factory(self._settings),
                 timeout=self._timeout,
             )
-        return self._session
+        return session
 
     def _headers(self, accept: str, etag: str | None, last_modified: str | None) -> dict[str, str]:
         headers: dict[str, str] = {
@@ -282,7 +310,7 @@ class Fetcher:
             raise _client_error(exc, url.host or "") from None
 
     async def _exchange(self, url: URL, request: _Request) -> _Response | URL:
-        session = self._get_session()
+        session = self._get_session(request.pool)
         async with session.get(
             url,
             headers=request.headers,
@@ -307,6 +335,7 @@ class _Request:
     max_bytes: int
     etag: str | None
     last_modified: str | None
+    pool: FetchPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,39 +396,6 @@ class _Clock:
 
     def elapsed(self) -> float:
         return asyncio.get_running_loop().time() - self.started
-
-
-@dataclass(slots=True)
-class _HostSlot:
-    semaphore: asyncio.Semaphore
-    users: int = 0
-
-
-class _Slots:
-    """An overall limit and a per-host-name limit; a host's semaphore lives while in use.
-
-    The host slot is taken before the overall one, so requests queued behind a busy host
-    do not hold overall slots that other hosts could use.
-    """
-
-    def __init__(self, total: int, per_host: int) -> None:
-        self._total = asyncio.Semaphore(total)
-        self._per_host = per_host
-        self._hosts: dict[str, _HostSlot] = {}
-
-    @asynccontextmanager
-    async def hold(self, host: str) -> AsyncIterator[None]:
-        slot = self._hosts.get(host)
-        if slot is None:
-            slot = self._hosts[host] = _HostSlot(asyncio.Semaphore(self._per_host))
-        slot.users += 1
-        try:
-            async with slot.semaphore, self._total:
-                yield
-        finally:
-            slot.users -= 1
-            if slot.users == 0:
-                del self._hosts[host]
 
 
 def _parse_url(url: str) -> URL:

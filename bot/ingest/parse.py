@@ -6,8 +6,10 @@ right. Each document goes the cheapest way that reads it correctly:
 
 1. JSON: the json module plus a JSON Feed key mapping (feedparser reads no JSON).
 2. The bytes are brought to UTF-8: as they are when they already are (a few
-   invalid bytes become U+FFFD), else decoded by feedparser's own charset
-   detection (HTTP charset, XML declaration, BOM, fallbacks; Python codecs).
+   invalid bytes become U+FFFD); when nothing declares an encoding, in the one
+   the bytes show (bot.ingest.charset: UTF-16 without BOM, windows-1256 or
+   ISO-8859-6 for Arabic, charset-normalizer); else by feedparser's own charset
+   handling (HTTP charset, XML declaration, BOM; Python codecs).
 3. Shapes fastfeedparser is known to misread (Atom 0.3, RSS 0.90, markup inside
    titles, XHTML content, DTD entities...; see parse_sniff) go
    straight to feedparser.
@@ -16,24 +18,23 @@ right. Each document goes the cheapest way that reads it correctly:
    <item>/<entry> tags and (with media:group, as in YouTube feeds) a picture
    for each. If not, feedparser parses it too and its result is kept unless
    fastfeedparser's has more entries.
+5. Text that still reads as mojibake (bot.text.mojibake) is never returned: a
+   feed whose labels were wrong is read again as its bytes show, and one that
+   reads wrong either way is refused with a FeedParseError saying why.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from email.message import Message
 
 import fastfeedparser
 import feedparser
 
 from bot.ingest import parse_json
 from bot.ingest.entry import ParsedFeed
-from bot.ingest.parse_encoding import (
-    Utf8Body,
-    as_utf8,
-    cp1252_punctuation,
-    http_charset,
-    transcoded,
-)
+from bot.ingest.parse_encoding import Utf8Body, cp1252_punctuation, detected, read_utf8
 from bot.ingest.parse_sniff import (
     DocumentMarkers,
     expected_entries,
@@ -43,12 +44,17 @@ from bot.ingest.parse_sniff import (
     xml_error,
 )
 from bot.ingest.parse_xml import from_fastfeedparser, from_feedparser
+from bot.text.mojibake import mojibake
 
-__all__ = ["FeedParseError", "parse_feed"]
+__all__ = ["FeedParseError", "MojibakeError", "parse_feed"]
 
 
 class FeedParseError(Exception):
     """The document is not a feed at all (HTML page, garbage, empty)."""
+
+
+class MojibakeError(FeedParseError):
+    """The document's text reads as mojibake in every encoding tried: nothing of it is kept."""
 
 
 def parse_feed(
@@ -72,17 +78,70 @@ def parse_feed(
 def _parse(body: bytes, url: str | None, content_type: str | None) -> ParsedFeed:
     if looks_like_json(body):
         try:
-            return parse_json.load(body, base=url)
+            return _readable(parse_json.load(body, base=url))
         except parse_json.NotAJsonFeed as exc:
             raise FeedParseError(str(exc)) from exc
-    utf8 = as_utf8(body, http_charset(content_type)) or transcoded(body, content_type)
+    utf8 = read_utf8(body, content_type)
+    feed = _parse_xml(body, url, content_type, utf8)
+    garbled = _garbled(feed)
+    if garbled is None:
+        return feed
+    if utf8 is None or not utf8.detected:
+        again = detected(body)
+        if again is not None and again.encoding != feed.encoding:
+            retry = _parse_xml(body, url, content_type, again)
+            if _garbled(retry) is None:
+                why = f"read as {again.encoding}: as {feed.encoding} it was mojibake ({garbled})"
+                return replace(retry, bozo=True, bozo_reason=why)
+    raise _mojibake_error(feed, garbled)
+
+
+def _parse_xml(
+    body: bytes, url: str | None, content_type: str | None, utf8: Utf8Body | None
+) -> ParsedFeed:
+    if utf8 is not None and utf8.detected:
+        body, content_type = utf8.body, _utf8_content_type(content_type)
     if utf8 is None or feedparser_shape(utf8.body):
-        return _only(_with_feedparser(body, url, content_type))
+        return _labelled(_only(_with_feedparser(body, url, content_type)), utf8)
     broken = xml_error(utf8.body)
     fast = _with_fastfeedparser(utf8, url, broken)
     if fast is not None and not broken and _complete(fast, utf8.body):
         return fast
-    return _fuller(fast, _with_feedparser(body, url, content_type))
+    return _labelled(_fuller(fast, _with_feedparser(body, url, content_type)), utf8)
+
+
+def _labelled(feed: ParsedFeed, utf8: Utf8Body | None) -> ParsedFeed:
+    """The feed naming the encoding its bytes were detected in (feedparser saw UTF-8)."""
+    return replace(feed, encoding=utf8.encoding) if utf8 and utf8.detected else feed
+
+
+def _utf8_content_type(content_type: str | None) -> str:
+    message = Message()
+    message["content-type"] = content_type or "application/xml"
+    message.set_param("charset", "utf-8")
+    return message["content-type"]
+
+
+def _garbled(feed: ParsedFeed) -> str | None:
+    """Why the feed's text reads as mojibake, or None."""
+    parts = [feed.title]
+    for entry in feed.entries:
+        parts += (entry.title, entry.summary, entry.content)
+    return mojibake("\n".join(parts))
+
+
+def _readable(feed: ParsedFeed) -> ParsedFeed:
+    garbled = _garbled(feed)
+    if garbled is not None:
+        raise _mojibake_error(feed, garbled)
+    return feed
+
+
+def _mojibake_error(feed: ParsedFeed, garbled: str) -> MojibakeError:
+    return MojibakeError(
+        f"its text reads as mojibake in {feed.encoding or 'every encoding tried'}: {garbled}; "
+        "the source must declare its encoding right (the HTTP charset or the XML declaration)"
+    )
 
 
 def _complete(feed: ParsedFeed, body: bytes) -> bool:

@@ -15,6 +15,8 @@ from email.message import Message
 
 from feedparser.encodings import convert_to_utf8
 
+from bot.ingest.charset import detect
+
 _HEAD_BYTES = 4096
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -34,13 +36,21 @@ _CP1252_FOR_C1 = {
 }
 
 
+_XML_DECL_TEXT = re.compile(r"""^(\s*<\?xml[^<>]*?encoding\s*=\s*["'])[^"'>\s]+(["'])""")
+
+
 @dataclass(frozen=True, slots=True)
 class Utf8Body:
-    """The document as UTF-8 bytes, the encoding it was read in, and any decoding trouble."""
+    """The document as UTF-8 bytes, the encoding it was read in, and any decoding trouble.
+
+    `detected` says the encoding was read from the bytes (`bot.ingest.charset`), not from a
+    label: the body then no longer carries the original encoding's declaration or BOM.
+    """
 
     body: bytes
     encoding: str = "utf-8"
     problem: str | None = None
+    detected: bool = False
 
 
 def http_charset(content_type: str | None) -> str | None:
@@ -60,6 +70,38 @@ def declared_encoding(body: bytes) -> str | None:
             return name
     match = _XML_DECL_ENCODING.search(body, 0, _HEAD_BYTES)
     return match.group(1).decode("ascii", "replace").lower() if match else None
+
+
+def read_utf8(body: bytes, content_type: str | None) -> Utf8Body | None:
+    """The document as UTF-8, or None when nothing reads it (feedparser then tries alone).
+
+    A byte-order mark, a UTF-16/32 label or zero bytes mean UTF-16/32, read by the BOM or
+    the zero bytes (a label without BOM does not say which byte order). Else labelled
+    bytes go by their label (`as_utf8`, `transcoded`), unlabelled ones by `detected`.
+    """
+    charset = http_charset(content_type)
+    if _wide(body, charset):
+        return detected(body) or transcoded(body, content_type)
+    utf8 = as_utf8(body, charset)
+    if utf8 is None and charset is None and declared_encoding(body) is None:
+        utf8 = detected(body)
+    return utf8 or transcoded(body, content_type)
+
+
+def _wide(body: bytes, charset: str | None) -> bool:
+    if any(body.startswith(bom) for bom, _ in _BOMS) or b"\x00" in body[:_HEAD_BYTES]:
+        return True
+    return charset is not None and charset.replace("-", "").startswith(("utf16", "utf32"))
+
+
+def detected(body: bytes) -> Utf8Body | None:
+    """The document re-encoded to UTF-8 from the encoding its bytes show, whatever labels
+    say; an XML declaration that names an encoding is made to name UTF-8."""
+    found = detect(body)
+    if found is None:
+        return None
+    text = _XML_DECL_TEXT.sub(r"\1utf-8\2", found.text.removeprefix("\ufeff"), count=1)
+    return Utf8Body(text.encode("utf-8"), found.encoding, detected=True)
 
 
 def _is_utf8_name(name: str) -> bool:

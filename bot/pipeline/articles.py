@@ -26,7 +26,7 @@ from bot.ingest.candidates import Candidate, build_article, keyed_entries
 from bot.ingest.dedupe import Stories
 from bot.ingest.entry import ParsedFeed
 from bot.ingest.fetch import Fetcher
-from bot.ingest.fulltext import complete_teasers
+from bot.ingest.fulltext import fetch_full_texts
 from bot.pipeline.read import SourceInfo
 from bot.settings import Settings
 from storage.articles import NewArticle
@@ -51,6 +51,9 @@ class Processed:
     """Entries of the document looked at (within the limit), known ones included."""
     repeats: int = 0
     """New articles of a story another source told first."""
+    pages_skipped: int = 0
+    """Teasers whose page was not fetched in time or within the poll's budget: they keep the
+    feed's text."""
 
 
 class Pipeline:
@@ -88,8 +91,8 @@ class Pipeline:
         if stories is not None and articles:
             matched = await stories(articles)
             articles, repeats = matched.articles, matched.repeats
-        articles = await self._complete(source, articles, categories, repeats, now)
-        return Processed(articles, len(candidates), len(repeats))
+        articles, skipped = await self._complete(source, articles, categories, repeats, now)
+        return Processed(articles, len(candidates), len(repeats), skipped)
 
     def _build(
         self,
@@ -122,18 +125,20 @@ class Pipeline:
         categories: CategorySet,
         repeats: frozenset[str],
         now: datetime,
-    ) -> list[NewArticle]:
+    ) -> tuple[list[NewArticle], int]:
         first_told = [
             a for a in articles if a.status is ArticleStatus.NEW and a.guid_key not in repeats
         ]
+        skipped = 0
         if first_told:
-            completed = await complete_teasers(
+            done = await fetch_full_texts(
                 self.fetcher,
                 first_told,
                 min_chars=self._settings.fulltext_min_chars,
                 max_chars=self._settings.max_article_chars,
             )
-            by_key = {a.guid_key: a for a in completed}
+            skipped = done.skipped
+            by_key = {a.guid_key: a for a in done.articles}
             articles = [by_key.get(a.guid_key, a) for a in articles]
         articles = await asyncio.to_thread(_categorized, articles, categories, source.category)
         new = [a for a in articles if a.status is ArticleStatus.NEW]
@@ -153,7 +158,7 @@ class Pipeline:
             )
             for a, words in zip(new, written, strict=True)
         }
-        return [composed.get(a.guid_key, a) for a in articles]
+        return [composed.get(a.guid_key, a) for a in articles], skipped
 
 
 def _categorized(

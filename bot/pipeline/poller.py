@@ -37,6 +37,11 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
+LEASE_SECONDS = 120.0
+"""How long a claimed source stays with its poller without a heartbeat: a poll renews it
+every third of that while it runs, so a dead poller's sources are due again within it."""
+
+
 class PollStatus(StrEnum):
     NEW = "new"  # stored at least one new article
     UNCHANGED = "unchanged"  # parsed, nothing new
@@ -79,7 +84,7 @@ class Poller:
         self._pipeline = Pipeline(settings, fetcher, composer or Composer(settings))
         self._clock = clock
         self._owner = owner or worker_id()
-        self.lease = timedelta(seconds=max(600.0, 3 * settings.fetch_total_timeout))
+        self.lease = timedelta(seconds=LEASE_SECONDS)
         # Write transactions take turns, so concurrent polls see each other's stories.
         self._writer = PollWriter(sessions)
         self._categories = categories or CategoryCache(sessions)
@@ -102,10 +107,19 @@ class Poller:
         return list(await asyncio.gather(*(self.poll(job) for job in jobs)))
 
     async def poll(self, job: SourceJob) -> PollOutcome:
-        """Poll one claimed source. Never raises: a failure becomes the source's last error."""
+        """Poll one claimed source, renewing its lease while the poll runs. Never raises: a
+        failure becomes the source's last error."""
         started = time.perf_counter()
+        work = asyncio.create_task(self._poll(job))
+        heartbeat = asyncio.create_task(self._heartbeat(job, work))
         try:
-            outcome = await self._poll(job)
+            outcome = await work
+        except asyncio.CancelledError:
+            if not heartbeat.done() or heartbeat.cancelled():
+                raise  # the poll itself was cancelled, not stopped for a lost lease
+            outcome = PollOutcome(
+                job.id, job.url, job.name, PollStatus.ERROR, error="its lease was lost"
+            )
         except FetchError as exc:
             outcome = await self._fail(job, exc.kind.value, exc.message, exc.retry_after)
         except FeedParseError as exc:
@@ -113,9 +127,28 @@ class Poller:
         except Exception as exc:
             log.exception("poll of source %s failed", job.id, extra={"source_id": job.id})
             outcome = await self._fail(job, "internal", f"{type(exc).__name__}: {exc}")
+        finally:
+            heartbeat.cancel()
         seconds = time.perf_counter() - started
         metrics.POLLS.labels(status=outcome.status.value).inc()
         return _with_seconds(outcome, seconds)
+
+    async def _heartbeat(self, job: SourceJob, work: asyncio.Task[PollOutcome]) -> None:
+        """Renew the lease every third of it; stop the poll when another poller has it."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            async with self._writer.transaction() as session:
+                kept = await source_store.renew_lease(
+                    session, job.id, owner=self._owner, until=self._clock() + self.lease
+                )
+            if not kept:
+                log.warning(
+                    "source %s: its lease went to another poller; this poll stops",
+                    job.id,
+                    extra={"source_id": job.id},
+                )
+                work.cancel()
+                return
 
     async def _poll(self, job: SourceJob) -> PollOutcome:
         categories = await self._categories.get()
@@ -218,11 +251,12 @@ class Poller:
             PollStatus.NEW if new else PollStatus.BACKFILL if backfilled else PollStatus.UNCHANGED
         )
         log.info(
-            "polled source %s: %s new (%s of known stories), %s backfilled, %s seen, "
-            "%s deliveries queued",
+            "polled source %s: %s new (%s of known stories, %s kept the feed's text), "
+            "%s backfilled, %s seen, %s deliveries queued",
             job.id,
             new,
             processed.repeats,
+            processed.pages_skipped,
             backfilled,
             processed.entries - len(stored),
             queued,

@@ -1,5 +1,6 @@
 """Plain text out of what sources give: HTML documents and fragments, stray markup, invisible
-characters. Pure; nothing raises on bad input (garbage in gives "" out)."""
+characters, entity references no parser expanded; and a title for an article that has none.
+Pure; nothing raises on bad input (garbage in gives "" out)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import html
 import re
 import threading
 import unicodedata
+from html.entities import html5
 from typing import Final
 
 import lxml.etree
@@ -87,6 +89,10 @@ _C1_AS_CP1252: Final = {
 _LOOSE_JOINER: Final = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
 _XML_DECLARATION: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TAG: Final = re.compile(r"<[^>]*>")
+# A reference to an entity a DTD declared (&lol9;, &xxe;), left as text by a parser that
+# refuses to expand such entities. References HTML defines were expanded before.
+_ENTITY_REFERENCE: Final = re.compile(r"&([A-Za-z_][A-Za-z0-9._-]{0,63});")
+LEAD_MAX_CHARS: Final = 100
 
 
 def html_to_text(html: str) -> str:
@@ -107,13 +113,44 @@ def html_to_text(html: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Drop invisible characters, collapse blanks within lines, keep paragraph breaks."""
+    """Drop invisible characters and unexpanded entity references (`&xxe;`), collapse blanks
+    within lines, keep paragraph breaks."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_C1_AS_CP1252)
     text = _INVISIBLE.sub("", text)
+    if "&" in text:
+        text = _ENTITY_REFERENCE.sub(_html_entity_only, text)
     text = _LOOSE_JOINER.sub("", text)
     text = unicodedata.normalize("NFC", text)
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _html_entity_only(match: re.Match[str]) -> str:
+    """An HTML entity's reference stays as written (it was escaped on purpose); any other
+    goes."""
+    return match.group() if f"{match.group(1)};" in html5 else ""
+
+
+def title_or_lead(title: str, text: str, *, max_chars: int = LEAD_MAX_CHARS) -> str:
+    """`title` (plain text), cleaned; when that holds no letter or digit (its tags were all
+    it had, or marks, or symbols), the first words of `text` instead: its first line with
+    words, cut at a word boundary within `max_chars`, with "…" when cut. "" when neither
+    has words."""
+    title = clean_text(title)
+    if _has_words(title):
+        return title
+    lead = next((line for line in clean_text(text).split("\n") if _has_words(line)), "")
+    while lead and unicodedata.category(lead[0])[0] in "MZ":  # marks with nothing to mark
+        lead = lead[1:]
+    if len(lead) <= max_chars:
+        return lead
+    head = lead[: max_chars + 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else lead[:max_chars]
+    return cut.rstrip(" ,،؛;:-–—(\"'“‘«") + "…"
+
+
+def _has_words(text: str) -> bool:
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
 
 
 _parsers = threading.local()
