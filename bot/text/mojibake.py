@@ -37,15 +37,20 @@ _SYMBOL_IN_WORD: Final = re.compile(r"[^\W\d_][\u00a1-\u00b6\u00b8-\u00bf]+[^\W\
 _WORD: Final = re.compile(r"\w+")
 _ARABIC_LETTER: Final = re.compile("[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff]")
 _LATIN_LETTER: Final = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+_NON_ASCII: Final = re.compile("[^\x00-\x7f]")
+_NON_ASCII_LETTER: Final = re.compile("[^\\W\\d_\x00-\x7f]")
+_LETTER: Final = re.compile("[^\\W\\d_]")
 
 
 def mojibake(text: str) -> str | None:
     """Why `text` looks mis-decoded (one line, with an example), or None when it does not."""
+    if text.isascii():
+        return None
     replaced = text.count("\ufffd")
-    if replaced >= 8 and replaced * 4 > sum(1 for char in text if char.isalpha()):
+    if replaced >= 8 and replaced * 4 > len(_LETTER.findall(text)):
         return f"{replaced} characters could not be decoded (U+FFFD)"
-    non_ascii = [char for char in text if ord(char) > 0x7F]
-    letters = sum(1 for char in non_ascii if char.isalpha())
+    non_ascii = _NON_ASCII.findall(text)
+    letters = len(_NON_ASCII_LETTER.findall(text))
     pairs = _UTF8_AS_LATIN.findall(text)
     if len(pairs) >= 3 and 2 * len(pairs) >= letters // 5:
         return f"UTF-8 read as a Latin code page ({_example(pairs)})"
@@ -67,7 +72,7 @@ def reads_as_arabic(text: str) -> bool:
     """Whether `text` holds Arabic-script words, and its other non-ASCII letters are few and
     apart from them: how windows-1256 or ISO-8859-6 bytes read in the right one of the two."""
     arabic = len(_ARABIC_LETTER.findall(text))
-    others = sum(1 for char in text if ord(char) > 0x7F and char.isalpha()) - arabic
+    others = len(_NON_ASCII_LETTER.findall(text)) - arabic
     return arabic >= MIN_LETTERS and others * 10 <= arabic and mojibake(text) is None
 
 
