@@ -1,5 +1,5 @@
-"""Logging set-up: one line per event; secrets (the bot token, the LLM key, the webhook secret)
-are blotted out wherever they appear."""
+"""Logging set-up: one line per event; secrets (the bot token, the LLM key, the webhook secret,
+and credentials inside source URLs) are blotted out wherever they appear."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Final
 
+from bot.ingest.normalize import redact_urls
 from bot.settings import Settings
 
 REDACTED = "[token]"
@@ -25,18 +26,19 @@ def secret_parts(secret: str) -> list[str]:
 
 
 class SecretFilter(logging.Filter):
-    """Replaces each secret in a record's rendered message (and traceback) before output."""
+    """Replaces each secret in a record's rendered message (and traceback) before output, and
+    the credentials of any URL in it (`redact_urls`)."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self._secrets = [part for s in secrets if s for part in secret_parts(s)]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
+        message = redact_urls(record.getMessage())
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_urls(record.exc_text)
         for secret in self._secrets:
             message = message.replace(secret, REDACTED)
             if record.exc_text:

@@ -26,6 +26,7 @@ from bot.app import build_application, open_bot_api, running
 from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.health import Health
+from bot.ingest.ssrf import too_wide
 from bot.leases import release_dead_local_leases
 from bot.pipeline.poller import Poller
 from bot.pipeline.schedule import PollLoop
@@ -40,6 +41,10 @@ NO_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set, so the bot does not start: sources are polled and nothing"
     " is sent. To start it, open @BotFather in Telegram, send /newbot, put the token it gives"
     " you in .env as TELEGRAM_BOT_TOKEN=…, and run `nashra run` again (README: Quick start)."
+)
+WIDE_ALLOWLIST = (
+    "FETCH_ALLOW_NETWORKS allows %s: the guard that keeps fetches off private, loopback and"
+    " cloud-metadata addresses is off for that whole range"
 )
 NO_SOURCES = (
     "there are no sources yet: add one with `nashra sources add URL` (a feed, or a site's"
@@ -110,6 +115,8 @@ async def run(settings: Settings, role: Role = Role.ALL) -> int:
         if sender is not None:
             sending = asyncio.create_task(sender.run(stop))
             stack.push_async_callback(_finish, sending, stop)
+        for network in too_wide(settings.fetch_allow_networks):
+            log.warning(WIDE_ALLOWLIST, network)
         if token is None:
             log.warning(NO_TOKEN)
         if polls:

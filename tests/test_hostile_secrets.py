@@ -13,6 +13,7 @@ import pytest
 
 from bot import app
 from bot.app import on_error
+from bot.ingest.normalize import redacted_url
 from bot.logs import REDACTED, SecretFilter, secret_parts
 
 TOKEN = "123456789:AAH-secret_half_of_the_token_0123456789"
@@ -59,3 +60,41 @@ async def test_on_error_blots_the_secret_half_out_of_its_traceback(
     await on_error(object(), context)
     assert "update None failed" in caplog.text
     assert HALF not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://user:pass@example.com/feed", "http://***@example.com/feed"),
+        (
+            "https://example.com/rss?token=abc123&lang=ar",
+            "https://example.com/rss?token=***&lang=ar",
+        ),
+        (
+            "https://example.com/rss?lang=ar&API_KEY=z9#top",
+            "https://example.com/rss?lang=ar&API_KEY=***#top",
+        ),
+        ("https://example.com/p?sig=aa;page=2", "https://example.com/p?sig=***;page=2"),
+        (
+            "https://example.com/rss?monkey=1&keyword=x",
+            "https://example.com/rss?monkey=1&keyword=x",
+        ),
+        ("https://example.com/feed.xml", "https://example.com/feed.xml"),
+    ],
+)
+def test_credentials_in_a_url_are_hidden_and_nothing_else(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown
+
+
+def test_the_filter_hides_url_credentials_in_messages_and_tracebacks() -> None:
+    leak = "fetching http://reader:hunter2@intranet.example/feed?key=SECRETKEY failed"
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "%s", (leak,), None)
+    try:
+        raise RuntimeError(leak)
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+    assert SecretFilter([]).filter(record)
+    shown = record.getMessage() + (record.exc_text or "")
+    assert "hunter2" not in shown
+    assert "SECRETKEY" not in shown
+    assert "http://***@intranet.example/feed?key=***" in record.getMessage()

@@ -107,3 +107,23 @@ async def test_without_a_token_or_sources_run_says_what_to_do_once(tmp_path: Pat
     assert text.count("@BotFather") == 1
     assert "TELEGRAM_BOT_TOKEN=" in text
     assert text.count("nashra sources add URL") == 1
+
+
+async def test_an_allowlist_wider_than_a_slash_8_is_warned_about_at_start(tmp_path: Path) -> None:
+    env = run_environment(f"sqlite+aiosqlite:///{tmp_path}/n.db", "http://127.0.0.1:9/bot")
+    env["TELEGRAM_BOT_TOKEN"] = ""
+    env["FETCH_ALLOW_NETWORKS"] = "127.0.0.1/32,0.0.0.0/0,::/0"
+    log = tmp_path / "run.log"
+    process = await start_run(env, log)
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while "nashra running as all" not in log.read_text():
+            assert asyncio.get_running_loop().time() < deadline, log.read_text()
+            await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    text = log.read_text()
+    assert "FETCH_ALLOW_NETWORKS allows 0.0.0.0/0" in text
+    assert "FETCH_ALLOW_NETWORKS allows ::/0" in text
+    assert "allows 127.0.0.1/32" not in text

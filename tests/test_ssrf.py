@@ -21,7 +21,14 @@ from aiohttp.abc import AbstractResolver
 
 from bot.ingest.fetch import Fetcher, FetchError, FetchErrorKind, make_connector
 from bot.ingest.sourcespec import SourceSpec
-from bot.ingest.ssrf import AddressGuard, BlockedAddressError, GuardedConnector, refusal
+from bot.ingest.ssrf import (
+    AddressGuard,
+    BlockedAddressError,
+    GuardedConnector,
+    address_problem,
+    refusal,
+    too_wide,
+)
 from bot.pipeline.poller import Poller, PollStatus
 from bot.services.audit import CLI
 from bot.services.sources import add_source
@@ -465,3 +472,32 @@ async def test_an_article_page_on_a_refused_address_keeps_the_feed_text(
     assert outcome.source_id == source_id
     assert outcome.status is not PollStatus.ERROR
     assert [request.path for request in server.requests] == ["/f"]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://10.0.0.5/feed.xml", "10.0.0.5 is a private address"),
+        ("http://169.254.169.254/latest/", "169.254.169.254 is a link-local address"),
+        ("http://[::1]:8080/feed", "::1 is a loopback address"),
+        ("http://127.0.0.1/feed", None),  # the allowlist below opens it
+        ("not a url", None),
+    ],
+)
+async def test_a_new_sources_address_is_judged_before_it_is_saved(
+    url: str, problem: str | None
+) -> None:
+    allow = [ip_network("127.0.0.1/32")] if "127.0.0.1/" in url else []
+    assert await address_problem(url, allow) == problem
+
+
+async def test_a_name_is_judged_on_the_addresses_it_resolves_to() -> None:
+    problem = await address_problem("http://localhost/feed", [])
+    assert problem is not None
+    assert problem.startswith("localhost is at ")
+    assert problem.endswith(", a loopback address")
+
+
+def test_allowlists_wider_than_a_slash_8_are_named() -> None:
+    allow = [ip_network(n) for n in ("10.1.2.0/24", "10.0.0.0/8", "0.0.0.0/0", "::/0")]
+    assert [str(n) for n in too_wide(allow)] == ["0.0.0.0/0", "::/0"]

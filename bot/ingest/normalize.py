@@ -251,3 +251,51 @@ def _as_utc(dt: datetime | None) -> datetime | None:
         return dt.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+# --------------------------------------------------------------------------------------
+# Secrets in URLs
+# --------------------------------------------------------------------------------------
+
+SECRET_PARAMS: Final = frozenset(
+    {
+        "token",
+        "access_token",
+        "auth",
+        "auth_token",
+        "key",
+        "apikey",
+        "api_key",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "pass",
+        "sig",
+        "signature",
+        "session",
+        "sessionid",
+    }
+)
+"""Query keys (compared case-insensitively) whose values are credentials."""
+
+HIDDEN: Final = "***"
+_CREDENTIALS: Final = re.compile(r"(?i)(\bhttps?://)[^\s/?#@]+@")
+_SECRET_PARAM: Final = re.compile(
+    r"(?i)([?&;](?:" + "|".join(sorted(SECRET_PARAMS, key=len, reverse=True)) + r")=)[^&#;\s]+"
+)
+
+
+def redacted_url(url: str) -> str:
+    """`url` as a person or a log may see it: a user name and password, and the values of
+    query keys that carry credentials (token, key, password …), replaced by ***. The source
+    keeps the real URL: it is needed to fetch."""
+    return redact_urls(url)
+
+
+def redact_urls(text: str) -> str:
+    """Every URL in `text` redacted as `redacted_url` does (for log lines and errors)."""
+    if "://" not in text and "=" not in text:
+        return text
+    text = _CREDENTIALS.sub(rf"\1{HIDDEN}@", text)
+    return _SECRET_PARAM.sub(rf"\1{HIDDEN}", text)

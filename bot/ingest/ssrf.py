@@ -45,6 +45,7 @@ import socket
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohappyeyeballs import AddrInfoType
@@ -225,3 +226,44 @@ def blocked_cause(exc: BaseException) -> BlockedAddressError | None:
 def _host_of(addr_info: AddrInfoType) -> str:
     host = addr_info[4][0]
     return host if isinstance(host, str) else str(host)
+
+
+WIDEST_ALLOWED_PREFIX = 8
+"""An allowlist entry wider than a /8 (0.0.0.0/0, ::/0) turns the guard off for that range:
+start-up warns about it."""
+
+
+def too_wide(allow: Sequence[IPNetwork]) -> list[IPNetwork]:
+    """The allowlist's networks wider than a /8."""
+    return [network for network in allow if network.prefixlen < WIDEST_ALLOWED_PREFIX]
+
+
+async def address_problem(url: str, allow: Sequence[IPNetwork]) -> str | None:
+    """Before a source is saved: why its host's addresses would be refused ("10.0.0.5 is a
+    private address"), or None. A host that does not resolve now is not refused here: its
+    polls will say why they fail. Every fetch is still guarded on the address it connects to."""
+    host = (_host(url) or "").strip("[]")
+    if not host:
+        return None
+    try:
+        found = [ip_address(host)]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            return None
+        found = [ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    for address in found:
+        reason = refusal(address, allow)
+        if reason is not None:
+            if str(address) == host:
+                return f"{host} is {reason}"
+            return f"{host} is at {address}, {reason}"
+    return None
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
