@@ -26,6 +26,9 @@ class ParsedEntry:
     """One item of a feed as the parser gave it: text fields may still carry markup.
 
     Times are timezone-aware UTC, or None when the feed gives none (or none that parses).
+    `preview_url` is a page whose main text is the entry's full text (a Telegram message's
+    link preview); `forwarded_from` names where a republished entry first appeared (a
+    forwarded Telegram message's channel: href its post link, or "" when private).
     """
 
     guid: str | None = None
@@ -41,6 +44,8 @@ class ParsedEntry:
     enclosures: tuple[Enclosure, ...] = ()
     image_url: str | None = None
     language: str | None = None
+    preview_url: str | None = None
+    forwarded_from: Link | None = None
 
 
 @dataclass(frozen=True, slots=True)
