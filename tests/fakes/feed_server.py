@@ -7,6 +7,8 @@
         server.add("/feed.xml", b"<rss>new</rss>")   # new content, new ETag and Last-Modified
         assert server.requests_to("/feed.xml")[-1].status == 304
 
+A route registered with a query string (`server.add("/s/name?before=40", ...)`) answers
+requests with exactly that query; other requests to the path go to the path's own route.
 Static routes answer conditional requests like a real server: 304 when If-None-Match
 matches the ETag, or (when no If-None-Match is sent) when If-Modified-Since is not older
 than Last-Modified. Every request is logged in `server.requests`, with the status served.
@@ -299,7 +301,7 @@ class FeedServer:
             self._in_flight -= 1
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        handler = self._routes.get(request.path)
+        handler = self._routes.get(request.path_qs) or self._routes.get(request.path)
         if handler is None:
             return web.Response(status=404, text="not found")
         return await handler(request)
