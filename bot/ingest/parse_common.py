@@ -23,6 +23,16 @@ def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def text_html(text: str) -> str:
+    """Plain text as HTML that the pipeline's markup removal turns back into the same text:
+    escaped, paragraphs (split by blank lines) as <p>, line breaks as <br>."""
+    paragraphs = [part for part in text.split("\n\n") if part.strip()]
+    return "".join(
+        "<p>" + "<br>".join(html.escape(line, quote=False) for line in part.split("\n")) + "</p>"
+        for part in paragraphs
+    )
+
+
 def optional(value: Any) -> str | None:
     """A non-blank string, stripped, or None."""
     if isinstance(value, str):

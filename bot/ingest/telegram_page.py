@@ -20,6 +20,7 @@ import lxml.html
 
 from bot.ingest.entry import Link, ParsedEntry, ParsedFeed
 from bot.ingest.extract import decode_html
+from bot.ingest.parse_common import text_html
 from bot.ingest.telegram_message import ChannelMessage, parse_message
 from bot.ingest.telegram_ref import channel_url, post_url
 from bot.text.clean import clean_text
@@ -151,7 +152,7 @@ def message_entry(message: ChannelMessage, name: str) -> ParsedEntry:
         guid=link,
         link=link,
         title=html.escape(message.title, quote=False),
-        content=_paragraphs_html(text),
+        content=text_html(text),
         published=message.published,
         author=message.author,
         links=tuple(Link(href=url, rel="related") for url in message.links),
@@ -162,14 +163,6 @@ def message_entry(message: ChannelMessage, name: str) -> ParsedEntry:
             if forwarded is not None
             else None
         ),
-    )
-
-
-def _paragraphs_html(text: str) -> str:
-    paragraphs = [part for part in text.split("\n\n") if part.strip()]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line, quote=False) for line in part.split("\n")) + "</p>"
-        for part in paragraphs
     )
 
 

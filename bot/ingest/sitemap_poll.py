@@ -1,0 +1,189 @@
+"""Fetch-and-parse for a news sitemap source: the pages it lists that are new, newest first,
+bounded, each allowed by robots.txt. Their title and text come later, from the pages
+themselves (bot.ingest.article_page.fetch_articles).
+
+    poll = await poll_sitemap(fetcher, url, seen=known_url_keys, user_agent=ua, limit=50)
+    pages = await fetch_articles(fetcher, poll.entries, robots=poll.robots)
+
+A sitemap index is followed one level: its newest `max_children` sitemaps, never itself nor
+another index. Raises FetchError or SitemapError for the sitemap given, RobotsUnavailable
+when its robots.txt cannot be read, RobotsDisallowed when robots.txt forbids it; a child
+sitemap that fails is recorded in `problems` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Container
+from dataclasses import dataclass
+from typing import Final
+
+from bot.ingest.entry import ParsedEntry
+from bot.ingest.fetch import Fetcher, FetchError
+from bot.ingest.normalize import canonical_url
+from bot.ingest.robots import RobotsCache, RobotsDisallowed, RobotsUnavailable
+from bot.ingest.site import same_site
+from bot.ingest.sitemap import (
+    DEFAULT_KEEP,
+    Sitemap,
+    SitemapError,
+    SitemapKind,
+    SitemapUrl,
+    parse_sitemap,
+)
+
+SITEMAP_ACCEPT: Final = "application/xml, text/xml;q=0.9, application/x-gzip;q=0.8, */*;q=0.5"
+DEFAULT_MAX_CHILDREN: Final = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapPoll:
+    """What one poll found. `entries` are the new pages (link, and title, date, language
+    and image where a news sitemap gives them), newest first, at most `limit`. The counts
+    say what was left out and why; `problems` are one line per child sitemap that failed."""
+
+    entries: tuple[ParsedEntry, ...]
+    sitemaps: tuple[str, ...]
+    listed: int
+    seen: int
+    off_site: int
+    disallowed: int
+    truncated: bool
+    problems: tuple[str, ...]
+    robots: RobotsCache
+
+
+async def poll_sitemap(
+    fetcher: Fetcher,
+    url: str,
+    *,
+    seen: Container[str],
+    user_agent: str,
+    limit: int,
+    max_children: int = DEFAULT_MAX_CHILDREN,
+    keep: int = DEFAULT_KEEP,
+) -> SitemapPoll:
+    """The new pages of the sitemap (or sitemap index) at `url`.
+
+    `seen` holds the canonical URLs (bot.ingest.normalize.canonical_url) already known, as
+    the articles' url keys do. At most `keep` entries per sitemap are considered (the newest).
+    """
+    robots = RobotsCache(fetcher, user_agent)
+    if not await robots.allows(url):
+        raise RobotsDisallowed(url, what="sitemap")
+    top = await _read(fetcher, url, keep)
+    documents: list[Sitemap] = [top]
+    read = [url]
+    problems: list[str] = []
+    if top.kind is SitemapKind.INDEX:
+        children = _children(top, url, max_children, problems)
+        results = await asyncio.gather(
+            *(_child(fetcher, robots, child, keep) for child in children)
+        )
+        for child, result in zip(children, results, strict=True):
+            if isinstance(result, str):
+                problems.append(f"{child}: {result}")
+            elif result.kind is SitemapKind.INDEX:
+                problems.append(f"{child}: a sitemap index inside an index is not followed")
+            else:
+                documents.append(result)
+                read.append(child)
+    pages = [item for doc in documents if doc.kind is SitemapKind.URLSET for item in doc.urls]
+    return await _select(
+        pages, url, seen, robots, limit, read, problems, any(doc.truncated for doc in documents)
+    )
+
+
+async def _select(
+    pages: list[SitemapUrl],
+    url: str,
+    seen: Container[str],
+    robots: RobotsCache,
+    limit: int,
+    read: list[str],
+    problems: list[str],
+    truncated: bool,
+) -> SitemapPoll:
+    """The new, on-site, allowed pages, newest first, `limit` at most."""
+    pages.sort(
+        key=lambda item: (item.date is not None, item.date.timestamp() if item.date else 0),
+        reverse=True,
+    )
+    entries: list[ParsedEntry] = []
+    counts = {"seen": 0, "off_site": 0, "disallowed": 0}
+    keys: set[str] = set()
+    for item in pages:
+        if len(entries) >= limit:
+            break
+        key = canonical_url(item.url)
+        if key is None or key in keys:
+            continue
+        keys.add(key)
+        if not same_site(item.url, url):
+            counts["off_site"] += 1
+        elif key in seen:
+            counts["seen"] += 1
+        elif not await _allowed(robots, item.url):
+            counts["disallowed"] += 1
+        else:
+            entries.append(_entry(item))
+    return SitemapPoll(
+        entries=tuple(entries),
+        sitemaps=tuple(read),
+        listed=len(pages),
+        seen=counts["seen"],
+        off_site=counts["off_site"],
+        disallowed=counts["disallowed"],
+        truncated=truncated,
+        problems=tuple(problems),
+        robots=robots,
+    )
+
+
+async def _read(fetcher: Fetcher, url: str, keep: int) -> Sitemap:
+    result = await fetcher.fetch(url, accept=SITEMAP_ACCEPT)
+    return await asyncio.to_thread(parse_sitemap, result.body, url=result.url, keep=keep)
+
+
+async def _child(fetcher: Fetcher, robots: RobotsCache, url: str, keep: int) -> Sitemap | str:
+    """A child sitemap, or why it could not be read."""
+    try:
+        if not await robots.allows(url):
+            return "robots.txt disallows it"
+        return await _read(fetcher, url, keep)
+    except (FetchError, RobotsUnavailable) as exc:
+        return exc.message
+    except SitemapError as exc:
+        return str(exc)
+
+
+def _children(index: Sitemap, url: str, limit: int, problems: list[str]) -> list[str]:
+    """The index's newest sitemaps on the same site, never the index itself, `limit` at most."""
+    own = canonical_url(url)
+    children: list[str] = []
+    for item in index.urls:
+        if canonical_url(item.url) == own:
+            problems.append(f"{item.url}: the index lists itself; not followed")
+        elif not same_site(item.url, url):
+            problems.append(f"{item.url}: on another site; not followed")
+        elif item.url not in children and len(children) < limit:
+            children.append(item.url)
+    return children
+
+
+async def _allowed(robots: RobotsCache, url: str) -> bool:
+    try:
+        return await robots.allows(url)
+    except RobotsUnavailable:
+        return False
+
+
+def _entry(item: SitemapUrl) -> ParsedEntry:
+    return ParsedEntry(
+        link=item.url,
+        title=html.escape(item.title, quote=False) if item.title else "",
+        published=item.published or item.lastmod,
+        image_url=item.image_url,
+        language=item.language,
+    )
