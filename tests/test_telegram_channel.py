@@ -323,6 +323,15 @@ def test_an_article_link_preview_is_kept_for_its_full_text() -> None:
 
 
 @pytest.mark.evalset
+def test_a_telegraph_article_preview_is_an_article() -> None:
+    page = page_of("pages/lolz_guru__s__2023-05-05.html")
+    previews = [m.link_preview for m in page.messages if m.link_preview is not None]
+    assert [(p.url, p.is_article) for p in previews] == [
+        ("https://telegra.ph/Cozdayom-mod-menyu-na-android-igru-05-02", True)
+    ]
+
+
+@pytest.mark.evalset
 def test_a_preview_of_a_picture_is_an_image_not_an_article() -> None:
     page = page_of(
         "pages_edited_by_source_repo/habr_com__s__2023-05-06__EDITED-newest-date-blank.html"

@@ -46,7 +46,7 @@ _MEDIA_SUFFIXES: Final = (
     ".pdf",
     ".zip",
 )
-_TELEGRAM_HOSTS: Final = frozenset({"t.me", "telegram.me", "telegram.dog", "telegra.ph"})
+_TELEGRAM_HOSTS: Final = frozenset({"t.me", "telegram.me", "telegram.dog"})
 # Element classes that mark a kind of media (the reply quote is skipped, see _walk).
 _MEDIA_CLASSES: Final = {
     "tgme_widget_message_photo_wrap": "photo",
