@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.extract import PAGES, aeb_pages
-from bot.ingest.article_page import fetch_articles
+from bot.ingest.article_page import fetch_articles, nothing_seen
 from bot.ingest.extract import extract_article
 from bot.ingest.fetch import Fetcher
 from bot.ingest.section_poll import poll_section
@@ -123,7 +123,11 @@ async def bench_sitemap(
     )
     started = time.perf_counter()
     poll = await poll_sitemap(
-        fetcher, server.url("/news-sitemap.xml"), seen=set(), user_agent=AGENT, limit=len(paths)
+        fetcher,
+        server.url("/news-sitemap.xml"),
+        seen=nothing_seen,
+        user_agent=AGENT,
+        limit=len(paths),
     )
     results = await fetch_articles(fetcher, poll.entries, robots=poll.robots)
     return sum(result.entry is not None for result in results), time.perf_counter() - started
@@ -140,7 +144,7 @@ async def bench_section(
     server.add("/politics/", listing.encode(), content_type=HTML)
     started = time.perf_counter()
     poll = await poll_section(
-        fetcher, server.url("/politics/"), seen=set(), user_agent=AGENT, limit=len(paths)
+        fetcher, server.url("/politics/"), seen=nothing_seen, user_agent=AGENT, limit=len(paths)
     )
     results = await fetch_articles(fetcher, poll.entries, robots=poll.robots)
     return sum(result.entry is not None for result in results), time.perf_counter() - started

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
         f"Nashra/{__version__} (Telegram news bot; +https://github.com/nashra-bot/nashra)"
     )
 
+    # Public Telegram channels as sources: where their web preview pages (BASE/s/NAME) are
+    # read. A mirror, or a local server in tests; sources keep their https://t.me/NAME links.
+    telegram_web_base_url: str = "https://t.me"
+
     # Entries
     max_entries_per_poll: PositiveInt = 200
     max_article_chars: PositiveInt = 100_000
@@ -179,6 +183,13 @@ class Settings(BaseSettings):
             return None
         if not value.startswith("https://") or len(value) <= len("https://"):
             raise ValueError("the public HTTPS base URL, like https://bot.example.com")
+        return value.rstrip("/")
+
+    @field_validator("telegram_web_base_url")
+    @classmethod
+    def _telegram_web_base_url_shape(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or not value.split("://", 1)[1].strip("/"):
+            raise ValueError("an http(s) base URL such as https://t.me")
         return value.rstrip("/")
 
     @field_validator("webhook_path")

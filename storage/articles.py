@@ -38,6 +38,8 @@ class NewArticle:
     headline: str | None = None
     summary: str | None = None
     composed_at: datetime | None = None
+    origin: str | None = None
+    """Where it first appeared when not at its source (a forwarded message's channel)."""
 
 
 def insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Insert:
@@ -68,6 +70,28 @@ async def known_keys(
     return guids, urls
 
 
+KEY_CHUNK = 500
+"""Keys asked about in one query: well under every database's limit on bound parameters."""
+
+
+async def known_url_keys(
+    session: AsyncSession, source_id: int, url_keys: Sequence[str]
+) -> set[str]:
+    """Which of these url keys (canonical links) the source already has, asked in chunks so
+    that a sitemap's thousands of pages make a few queries of bounded size."""
+    known: set[str] = set()
+    unique = list(dict.fromkeys(url_keys))
+    for start in range(0, len(unique), KEY_CHUNK):
+        chunk = unique[start : start + KEY_CHUNK]
+        rows = await session.scalars(
+            select(Article.url_key).where(
+                Article.source_id == source_id, Article.url_key.in_(chunk)
+            )
+        )
+        known.update(key for key in rows if key is not None)
+    return known
+
+
 async def insert_articles(
     session: AsyncSession, source_id: int, articles: Iterable[NewArticle]
 ) -> dict[str, int]:
@@ -86,6 +110,7 @@ async def insert_articles(
             "text": a.text,
             "text_source": a.text_source,
             "author": a.author,
+            "origin": a.origin,
             "tags": a.tags,
             "image_url": a.image_url,
             "language": a.language,

@@ -60,6 +60,15 @@ class ArticleStatus(StrEnum):
     SKIPPED = "skipped"  # composed but not delivered (duplicate story, filtered)
 
 
+class SourceKind(StrEnum):
+    """What a source is, which decides how it is read (bot/pipeline/read_kinds.py)."""
+
+    FEED = "feed"  # RSS, Atom or JSON Feed
+    TELEGRAM = "telegram"  # a public Telegram channel, read from its t.me/s/NAME page
+    SITEMAP = "sitemap"  # a (news) sitemap or sitemap index: its new pages are the articles
+    PAGE = "page"  # a section page: the article pages it links to
+
+
 class ChatKind(StrEnum):
     PRIVATE = "private"
     GROUP = "group"
@@ -107,9 +116,19 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    kind: Mapped[str | None] = mapped_column(String(16))  # rss20, atom10, json … once parsed
+    kind: Mapped[SourceKind] = mapped_column(
+        _enum(SourceKind), default=SourceKind.FEED, server_default=SourceKind.FEED.value
+    )
+    # The format of the document last read: rss20, atom10, json11 … for feeds; telegram,
+    # sitemap, section for the other kinds. (Before migration 0006 this column was `kind`.)
+    format: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(256))  # configured; attribution uses it
     title: Mapped[str | None] = mapped_column(String(512))  # the feed's own title
+    # The name the source gives itself for attributions when none is configured: a Telegram
+    # channel's title with its @username. None: the attribution names the article's host.
+    site_name: Mapped[str | None] = mapped_column(String(256))
+    # What the source's reader keeps between polls (a Telegram channel: the last message id).
+    reader_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     site_url: Mapped[str | None] = mapped_column(String(2048))
     language: Mapped[str | None] = mapped_column(String(16))
     category_id: Mapped[int | None] = mapped_column(
@@ -187,6 +206,9 @@ class Article(Base):
     text: Mapped[str] = mapped_column(Text, default="")  # plain text, markup removed
     text_source: Mapped[str] = mapped_column(String(16), default="feed")  # feed | page
     author: Mapped[str | None] = mapped_column(String(512))
+    # Where it first appeared when that is not its source (a forwarded Telegram message's
+    # channel, "Title (@name)"): the attribution names it.
+    origin: Mapped[str | None] = mapped_column(String(256))
     tags: Mapped[list[str]] = mapped_column(default=list)
     image_url: Mapped[str | None] = mapped_column(String(2048))
     language: Mapped[str | None] = mapped_column(String(16))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_name
-from storage.models import Article, ArticleStatus, Delivery, DeliveryState, Source
+from storage.models import Article, ArticleStatus, Delivery, DeliveryState, Source, SourceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class SourceJob:
 
     id: int
     url: str
+    kind: SourceKind
     name: str | None
     language: str | None
     category_id: int | None
@@ -27,12 +29,15 @@ class SourceJob:
     last_modified: str | None
     failures: int
     first_polled: bool
+    site_name: str | None = None
+    reader_state: dict[str, Any] | None = None
 
 
 def _job(source: Source) -> SourceJob:
     return SourceJob(
         id=source.id,
         url=source.url,
+        kind=source.kind,
         name=source.name,
         language=source.language,
         category_id=source.category_id,
@@ -41,6 +46,8 @@ def _job(source: Source) -> SourceJob:
         last_modified=source.last_modified,
         failures=source.failures,
         first_polled=source.first_polled,
+        site_name=source.site_name,
+        reader_state=dict(source.reader_state) if source.reader_state else None,
     )
 
 
@@ -90,11 +97,15 @@ async def record_success(
     next_poll_at: datetime,
     etag: str | None,
     last_modified: str | None,
-    kind: str | None = None,
+    format: str | None = None,
     title: str | None = None,
     site_url: str | None = None,
+    site_name: str | None = None,
+    reader_state: dict[str, Any] | None = None,
     new_articles: int = 0,
 ) -> None:
+    """A successful poll: the schedule, validators, what the document says of itself, and
+    (when given) the reader's new state."""
     values: dict[str, object] = {
         "last_polled_at": now,
         "last_success_at": now,
@@ -106,8 +117,12 @@ async def record_success(
         "lease_owner": None,
         "lease_until": None,
     }
-    if kind is not None:
-        values["kind"] = kind
+    if format is not None:
+        values["format"] = format[:16]
+    if site_name:
+        values["site_name"] = site_name[:256]
+    if reader_state is not None:
+        values["reader_state"] = reader_state
     if title:
         values["title"] = title[:512]
     if site_url:

@@ -3,11 +3,11 @@ with fetch_articles against the local feed server and real article pages."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from bot.ingest.article_page import fetch_articles
+from bot.ingest.article_page import SeenUrls, fetch_articles, nothing_seen
 from bot.ingest.doctype import PageKind, page_kind
 from bot.ingest.fetch import Fetcher
 from bot.ingest.normalize import canonical_url
@@ -139,6 +139,15 @@ def test_a_page_without_links_gives_none(document: bytes | str) -> None:
 # --- poll_section --------------------------------------------------------------------------
 
 
+def known(keys: set[str | None]) -> SeenUrls:
+    """A source's lookup that has `keys` (canonical URLs) already."""
+
+    async def lookup(asked: Sequence[str]) -> set[str]:
+        return {key for key in asked if key in keys}
+
+    return lookup
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[FeedServer]:
     async with FeedServer() as feed_server:
@@ -174,7 +183,7 @@ async def test_new_article_links_are_fetched_and_extracted(
     seen = {canonical_url(server.url("/news/2013/08/02/older-story-seen"))}
 
     poll = await poll_section(
-        fetcher, server.url("/politics"), seen=seen, user_agent=AGENT, limit=10
+        fetcher, server.url("/politics"), seen=known(seen), user_agent=AGENT, limit=10
     )
     pages = await fetch_articles(fetcher, poll.entries, robots=poll.robots)
 
@@ -195,7 +204,7 @@ async def test_new_links_are_bounded_per_poll(server: FeedServer, fetcher: Fetch
     )
 
     poll = await poll_section(
-        fetcher, server.url("/politics"), seen=set(), user_agent=AGENT, limit=20
+        fetcher, server.url("/politics"), seen=nothing_seen, user_agent=AGENT, limit=20
     )
 
     assert len(poll.entries) == 20
@@ -216,7 +225,9 @@ async def test_a_section_url_that_is_not_a_web_page_is_refused(
 ) -> None:
     server.add("/politics", body, content_type=content_type)
     with pytest.raises(NotAListing) as caught:
-        await poll_section(fetcher, server.url("/politics"), seen=set(), user_agent=AGENT, limit=5)
+        await poll_section(
+            fetcher, server.url("/politics"), seen=nothing_seen, user_agent=AGENT, limit=5
+        )
     assert caught.value.kind is kind
     assert page_kind(body, content_type) is kind
 
@@ -228,5 +239,7 @@ async def test_a_section_robots_txt_forbids_is_not_fetched(
     server.add("/politics", listing(["/news/2024/1/story-number-one"]), content_type=HTML)
 
     with pytest.raises(RobotsDisallowed):
-        await poll_section(fetcher, server.url("/politics"), seen=set(), user_agent=AGENT, limit=5)
+        await poll_section(
+            fetcher, server.url("/politics"), seen=nothing_seen, user_agent=AGENT, limit=5
+        )
     assert server.requests_to("/politics") == []

@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from bot.ingest.article_page import article_entry, fetch_articles
+from bot.ingest.article_page import SeenUrls, article_entry, fetch_articles, nothing_seen
 from bot.ingest.entry import ParsedEntry
 from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.normalize import canonical_url
@@ -35,6 +35,15 @@ def urlset(server: FeedServer, *items: tuple[str, str]) -> bytes:
 def index(server: FeedServer, *paths: str) -> bytes:
     rows = "".join(f"<sitemap><loc>{server.url(path)}</loc></sitemap>" for path in paths)
     return f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</sitemapindex>'.encode()
+
+
+def known(keys: set[str | None]) -> SeenUrls:
+    """A source's lookup that has `keys` (canonical URLs) already."""
+
+    async def lookup(asked: Sequence[str]) -> set[str]:
+        return {key for key in asked if key in keys}
+
+    return lookup
 
 
 @pytest.fixture
@@ -66,7 +75,7 @@ async def test_new_pages_come_newest_first_and_bounded(
     seen = {canonical_url(server.url("/news/4"))}
 
     poll = await poll_sitemap(
-        fetcher, server.url("/sitemap.xml"), seen=seen, user_agent=AGENT, limit=2
+        fetcher, server.url("/sitemap.xml"), seen=known(seen), user_agent=AGENT, limit=2
     )
 
     assert [e.link for e in poll.entries] == [server.url("/news/3"), server.url("/news/2")]
@@ -91,14 +100,14 @@ async def test_robots_txt_is_honoured_for_the_sitemap_and_its_pages(
     server.add("/closed.xml", urlset(server, ("/news/9", "2024-05-09")), content_type=XML)
 
     poll = await poll_sitemap(
-        fetcher, server.url("/sitemap.xml"), seen=set(), user_agent=AGENT, limit=10
+        fetcher, server.url("/sitemap.xml"), seen=nothing_seen, user_agent=AGENT, limit=10
     )
     assert [e.link for e in poll.entries] == [server.url("/news/1")]
     assert poll.disallowed == 1
 
     with pytest.raises(RobotsDisallowed):
         await poll_sitemap(
-            fetcher, server.url("/closed.xml"), seen=set(), user_agent=AGENT, limit=10
+            fetcher, server.url("/closed.xml"), seen=nothing_seen, user_agent=AGENT, limit=10
         )
     assert server.requests_to("/closed.xml") == []
     assert len(server.requests_to("/robots.txt")) == 2  # once per poll
@@ -112,7 +121,7 @@ async def test_an_unreadable_robots_txt_stops_the_poll(
 
     with pytest.raises(RobotsUnavailable):
         await poll_sitemap(
-            fetcher, server.url("/sitemap.xml"), seen=set(), user_agent=AGENT, limit=5
+            fetcher, server.url("/sitemap.xml"), seen=nothing_seen, user_agent=AGENT, limit=5
         )
     assert server.requests_to("/sitemap.xml") == []
 
@@ -132,7 +141,12 @@ async def test_an_index_is_followed_one_level_and_never_into_itself(
         )
 
     poll = await poll_sitemap(
-        fetcher, server.url("/index.xml"), seen=set(), user_agent=AGENT, limit=10, max_children=3
+        fetcher,
+        server.url("/index.xml"),
+        seen=nothing_seen,
+        user_agent=AGENT,
+        limit=10,
+        max_children=3,
     )
 
     assert len(server.requests_to("/index.xml")) == 1
@@ -150,7 +164,7 @@ async def test_a_broken_child_sitemap_is_recorded_not_fatal(
     server.add("/ok.xml", urlset(server, ("/news/1", "2024-05-01")), content_type=XML)
 
     poll = await poll_sitemap(
-        fetcher, server.url("/index.xml"), seen=set(), user_agent=AGENT, limit=5
+        fetcher, server.url("/index.xml"), seen=nothing_seen, user_agent=AGENT, limit=5
     )
 
     assert [e.link for e in poll.entries] == [server.url("/news/1")]
@@ -167,7 +181,7 @@ async def test_pages_on_other_sites_are_not_followed(server: FeedServer, fetcher
     server.add("/sitemap.xml", body, content_type=XML)
 
     poll = await poll_sitemap(
-        fetcher, server.url("/sitemap.xml"), seen=set(), user_agent=AGENT, limit=5
+        fetcher, server.url("/sitemap.xml"), seen=nothing_seen, user_agent=AGENT, limit=5
     )
 
     assert [e.link for e in poll.entries] == [server.url("/news/1")]
@@ -189,7 +203,7 @@ async def test_fifty_thousand_urls_give_a_bounded_result(
     )
 
     poll = await poll_sitemap(
-        fetcher, server.url("/big.xml"), seen=set(), user_agent=AGENT, limit=20
+        fetcher, server.url("/big.xml"), seen=nothing_seen, user_agent=AGENT, limit=20
     )
 
     assert len(poll.entries) == 20
@@ -207,14 +221,14 @@ async def test_a_page_that_is_not_a_sitemap_is_a_clear_error(
     server.add("/sitemap.xml", body, content_type=content_type)
     with pytest.raises(SitemapError):
         await poll_sitemap(
-            fetcher, server.url("/sitemap.xml"), seen=set(), user_agent=AGENT, limit=5
+            fetcher, server.url("/sitemap.xml"), seen=nothing_seen, user_agent=AGENT, limit=5
         )
 
 
 async def test_a_missing_sitemap_is_a_fetch_error(server: FeedServer, fetcher: Fetcher) -> None:
     with pytest.raises(FetchError):
         await poll_sitemap(
-            fetcher, server.url("/nothing.xml"), seen=set(), user_agent=AGENT, limit=5
+            fetcher, server.url("/nothing.xml"), seen=nothing_seen, user_agent=AGENT, limit=5
         )
 
 
@@ -243,7 +257,7 @@ async def test_listed_pages_become_articles_with_their_own_title_and_text(
     server.add("/news.xml", news, content_type=XML)
 
     poll = await poll_sitemap(
-        fetcher, server.url("/news.xml"), seen=set(), user_agent=AGENT, limit=5
+        fetcher, server.url("/news.xml"), seen=nothing_seen, user_agent=AGENT, limit=5
     )
     pages = await fetch_articles(fetcher, poll.entries, robots=poll.robots)
 

@@ -305,7 +305,7 @@ def test_a_forwarded_message_names_its_original_channel() -> None:
     assert entry.forwarded_from is not None
     assert (entry.forwarded_from.href, entry.forwarded_from.title) == (
         "https://t.me/dimsmirnov175/44604",
-        "Пул N3",
+        "Пул N3 (@dimsmirnov175)",  # as the attribution names the channel that told it first
     )
     hidden = message(page_of("pages/codecamp__s__2023-05-05.html"), 2370)
     assert hidden.forwarded_from == ForwardOrigin(title="Киллер-фича")

@@ -33,6 +33,8 @@ class ArticleView(Protocol):
     def category_id(self) -> int | None: ...
     @property
     def fetched_at(self) -> datetime: ...
+    @property
+    def origin(self) -> str | None: ...
 
 
 class SourceView(Protocol):
@@ -44,6 +46,8 @@ class SourceView(Protocol):
     def name(self) -> str | None: ...
     @property
     def site_url(self) -> str | None: ...
+    @property
+    def site_name(self) -> str | None: ...
 
 
 def post_for(
@@ -58,8 +62,11 @@ def post_content(
     article: ArticleView, source: SourceView, *, categories: CategorySet, settings: Settings
 ) -> PostContent:
     """The parts of the article's post: its words, attribution (naming the site that published
-    it) and category in its language, dated in the deployment's time zone."""
-    site = site_name(article.url or source.site_url or source.url, source.name)
+    it first: where a forwarded message came from, else the source's configured name, else
+    the name it gives itself, else the link's host) and category in its language, dated in
+    the deployment's time zone."""
+    named = article.origin or source.name or source.site_name
+    site = site_name(article.url or source.site_url or source.url, named)
     language = article.language or settings.default_language
     slug = categories.slug_of(article.category_id) or FALLBACK_CATEGORY
     return PostContent(

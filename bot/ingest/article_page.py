@@ -3,34 +3,57 @@
 
 `article_entry` is pure and CPU-bound (callers run it in a thread); `fetch_articles` fetches a
 batch with the fetcher's limits and SSRF guard, honours robots.txt, and reports each page that
-gave no article with a one-line reason instead of failing the batch.
+gave no article with a one-line reason instead of failing the batch, saying whether another
+try later may do better (`retry`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
 from bot.ingest.entry import ParsedEntry
 from bot.ingest.extract import extract_article
-from bot.ingest.fetch import ARTICLE_ACCEPT, Fetcher, FetchError, FetchResult
+from bot.ingest.fetch import ARTICLE_ACCEPT, Fetcher, FetchError, FetchErrorKind, FetchResult
 from bot.ingest.parse_common import text_html
 from bot.ingest.robots import RobotsCache, RobotsUnavailable
 
 MIN_TEXT_CHARS: Final = 40
 """Less main text than this is a page's leftovers (a menu, a caption), not an article."""
 
+# Failures that say nothing of the page itself: the next poll tries it again.
+_PASSING: Final = frozenset(
+    {
+        FetchErrorKind.TIMEOUT,
+        FetchErrorKind.CONNECT,
+        FetchErrorKind.DNS,
+        FetchErrorKind.TLS,
+        FetchErrorKind.DISCONNECTED,
+        FetchErrorKind.RATE_LIMITED,
+    }
+)
+
+SeenUrls = Callable[[Sequence[str]], Awaitable[Collection[str]]]
+"""Which of these canonical URLs (bot.ingest.normalize.canonical_url) a source has already."""
+
+
+async def nothing_seen(_keys: Sequence[str]) -> Collection[str]:
+    """The lookup of a source that has nothing yet (a preview)."""
+    return ()
+
 
 @dataclass(frozen=True, slots=True)
 class ArticlePage:
-    """One listed page: its entry, or why it gave none (`problem`, one line)."""
+    """One listed page: its entry, or why it gave none (`problem`, one line) and whether
+    that may pass (`retry`: a timeout, a lost connection, a 5xx or 429 answer)."""
 
     url: str
     entry: ParsedEntry | None = None
     problem: str | None = None
+    retry: bool = False
 
 
 def article_entry(
@@ -83,11 +106,13 @@ async def _one(fetcher: Fetcher, listed: ParsedEntry, robots: RobotsCache | None
             if not await robots.allows(url):
                 return ArticlePage(url, problem="robots.txt disallows it")
         except RobotsUnavailable as exc:
-            return ArticlePage(url, problem=exc.message)
+            return ArticlePage(url, problem=exc.message, retry=True)
     try:
         page: FetchResult = await fetcher.fetch(url, accept=ARTICLE_ACCEPT)
     except FetchError as exc:
-        return ArticlePage(url, problem=exc.message)
+        status = exc.status or 0
+        retry = exc.kind in _PASSING or status >= 500 or status == 429
+        return ArticlePage(url, problem=exc.message, retry=retry)
     entry = await asyncio.to_thread(
         article_entry, page.body, url=page.url, content_type=page.content_type, listed=listed
     )

@@ -106,6 +106,7 @@ def build_article(
         text=text,
         text_source="feed",
         author=html_to_text(entry.author)[:512] if entry.author else None,
+        origin=_origin(entry),
         tags=[tag[:128] for tag in entry.tags[:20]],
         image_url=_absolute(entry.image_url, base_url),
         language=(
@@ -118,6 +119,12 @@ def build_article(
         fetched_at=fetched_at,
         status=status,
     )
+
+
+def _origin(entry: ParsedEntry) -> str | None:
+    """Where a republished entry first appeared, as its attribution names it."""
+    forwarded = entry.forwarded_from
+    return (forwarded.title or "")[:256] or None if forwarded is not None else None
 
 
 def _absolute(url: str | None, base_url: str | None) -> str | None:

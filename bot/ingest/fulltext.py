@@ -1,5 +1,8 @@
 """Full text for entries that carry only a teaser: fetch the page, extract its main text.
 
+The page is the one the caller names for each article: its link for a feed entry, the link
+preview's page for a Telegram message (whose own link is the message itself).
+
 The pages of one poll are fetched in the fetcher's page pool and bounded three ways: at most
 FULLTEXT_PER_POLL at once, FULLTEXT_MAX_PAGES in all, none after FULLTEXT_DEADLINE_SECONDS.
 A teaser whose page is not fetched in time (late) or not at all (over budget) keeps the
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -48,13 +51,14 @@ class FullTexts:
 
 
 def is_teaser(article: NewArticle, min_chars: int) -> bool:
-    return min_chars > 0 and article.url is not None and len(article.text) < min_chars
+    return min_chars > 0 and len(article.text) < min_chars
 
 
 async def complete_teasers(
     fetcher: Fetcher,
     articles: Sequence[NewArticle],
     *,
+    pages: Mapping[str, str] | None = None,
     min_chars: int,
     max_chars: int,
     deadline: float | None = None,
@@ -68,6 +72,7 @@ async def complete_teasers(
     done = await fetch_full_texts(
         fetcher,
         articles,
+        pages=pages,
         min_chars=min_chars,
         max_chars=max_chars,
         deadline=deadline,
@@ -81,6 +86,7 @@ async def fetch_full_texts(
     fetcher: Fetcher,
     articles: Sequence[NewArticle],
     *,
+    pages: Mapping[str, str] | None = None,
     min_chars: int,
     max_chars: int,
     deadline: float | None = None,
@@ -89,19 +95,31 @@ async def fetch_full_texts(
 ) -> FullTexts:
     """Fetch the pages of the teasers among `articles` (the first `max_pages`, at most
     `per_poll` at once, until `deadline` seconds from now); unset limits come from the
-    fetcher's settings (FULLTEXT_*). Articles come back in their order."""
+    fetcher's settings (FULLTEXT_*). `pages` maps an article's guid key to the page holding
+    its full text, an article without one being left as it is; by default it is each
+    article's own link. Articles come back in their order."""
     settings = fetcher.settings
     deadline = settings.fulltext_deadline_seconds if deadline is None else deadline
     max_pages = settings.fulltext_max_pages if max_pages is None else max_pages
     gate = asyncio.Semaphore(settings.fulltext_per_poll if per_poll is None else per_poll)
+    where: Mapping[str, str] = (
+        pages if pages is not None else {a.guid_key: a.url for a in articles if a.url}
+    )
     results = list(articles)
-    teasers = [index for index, article in enumerate(articles) if is_teaser(article, min_chars)]
+    teasers = [
+        index
+        for index, article in enumerate(articles)
+        if article.guid_key in where and is_teaser(article, min_chars)
+    ]
     outcomes: Counter[PageOutcome] = Counter()
     outcomes[PageOutcome.OVER_BUDGET] = max(0, len(teasers) - max_pages)
 
     async def complete(index: int) -> None:
         async with gate:
-            results[index], outcome = await _complete(fetcher, articles[index], max_chars)
+            article = articles[index]
+            results[index], outcome = await _complete(
+                fetcher, article, where[article.guid_key], max_chars
+            )
         outcomes[outcome] += 1
 
     tasks = {asyncio.create_task(complete(index)): index for index in teasers[:max_pages]}
@@ -122,12 +140,13 @@ async def fetch_full_texts(
     for outcome, count in done.outcomes.items():
         metrics.FULLTEXT_PAGES.labels(outcome=outcome.value).inc(count)
     if done.skipped:
-        _log_skipped(done, [articles[index] for index in late], deadline, max_pages)
+        late_pages = [where[articles[index].guid_key] for index in late]
+        _log_skipped(done, late_pages, deadline, max_pages)
     return done
 
 
-def _log_skipped(done: FullTexts, late: list[NewArticle], deadline: float, max_pages: int) -> None:
-    sites = sorted({site_of(urlsplit(a.url or "").hostname or "") for a in late} - {""})
+def _log_skipped(done: FullTexts, late: list[str], deadline: float, max_pages: int) -> None:
+    sites = sorted({site_of(urlsplit(url).hostname or "") for url in late} - {""})
     log.warning(
         "full text: %s teaser(s) not fetched, stored with the feed's text: %s still fetching "
         "at the %.0f s deadline%s, %s past the budget of %s pages",
@@ -141,13 +160,12 @@ def _log_skipped(done: FullTexts, late: list[NewArticle], deadline: float, max_p
 
 
 async def _complete(
-    fetcher: Fetcher, article: NewArticle, max_chars: int
+    fetcher: Fetcher, article: NewArticle, url: str, max_chars: int
 ) -> tuple[NewArticle, PageOutcome]:
-    assert article.url is not None
     try:
-        page = await fetcher.fetch(article.url, accept=ARTICLE_ACCEPT, pool=FetchPool.PAGES)
+        page = await fetcher.fetch(url, accept=ARTICLE_ACCEPT, pool=FetchPool.PAGES)
     except FetchError as exc:
-        log.info("full text of %s not fetched: %s", article.url, exc.message)
+        log.info("full text of %s not fetched: %s", url, exc.message)
         return article, PageOutcome.FAILED
     extracted = await asyncio.to_thread(
         extract_article, page.body, url=page.url, content_type=page.content_type

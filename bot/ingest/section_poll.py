@@ -5,17 +5,19 @@ Their title and text come from the pages themselves (article_page.fetch_articles
     poll = await poll_section(fetcher, url, seen=known_url_keys, user_agent=ua, limit=20)
     pages = await fetch_articles(fetcher, poll.entries, robots=poll.robots)
 
-Raises FetchError, RobotsUnavailable, RobotsDisallowed, or NotAListing when the page is not
-HTML.
+`seen` is asked once, with the canonical URLs of the page's article links, which of them the
+source has already. The page is fetched conditionally when `etag` or `last_modified` are
+given (`not_modified` then, and no entries). Raises FetchError, RobotsUnavailable,
+RobotsDisallowed, or NotAListing when the page is not HTML.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Container
 from dataclasses import dataclass
 
+from bot.ingest.article_page import SeenUrls
 from bot.ingest.doctype import PageKind, page_kind
 from bot.ingest.entry import ParsedEntry
 from bot.ingest.fetch import ARTICLE_ACCEPT, Fetcher
@@ -38,7 +40,8 @@ class NotAListing(Exception):
 @dataclass(frozen=True, slots=True)
 class SectionPoll:
     """What one poll found: `entries` are the new article pages (link, and the link's text
-    as a provisional title), at most `limit`; `found` counts the article links on the page."""
+    as a provisional title), at most `limit`; `found` counts the article links on the page,
+    `left` the new ones beyond `limit`."""
 
     entries: tuple[ParsedEntry, ...]
     found: int
@@ -46,26 +49,41 @@ class SectionPoll:
     disallowed: int
     anchors: int
     robots: RobotsCache
+    left: int = 0
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 async def poll_section(
     fetcher: Fetcher,
     url: str,
     *,
-    seen: Container[str],
+    seen: SeenUrls,
     user_agent: str,
     limit: int,
     max_links: int = 200,
+    etag: str | None = None,
+    last_modified: str | None = None,
 ) -> SectionPoll:
-    """The new article pages linked from the section page at `url`.
-
-    `seen` holds the canonical URLs already known (bot.ingest.normalize.canonical_url);
-    at most `max_links` article links are read from the page, `limit` new ones kept.
-    """
+    """The new article pages linked from the section page at `url`: at most `max_links`
+    article links are read from the page, `limit` new ones kept."""
     robots = RobotsCache(fetcher, user_agent)
     if not await robots.allows(url):
         raise RobotsDisallowed(url, what="page")
-    page = await fetcher.fetch(url, accept=ARTICLE_ACCEPT)
+    page = await fetcher.fetch(url, etag=etag, last_modified=last_modified, accept=ARTICLE_ACCEPT)
+    if page.not_modified:
+        return SectionPoll(
+            entries=(),
+            found=0,
+            seen=0,
+            disallowed=0,
+            anchors=0,
+            robots=robots,
+            not_modified=True,
+            etag=page.etag,
+            last_modified=page.last_modified,
+        )
     kind = page_kind(page.body, page.content_type)
     if kind is not PageKind.HTML:
         raise NotAListing(kind, page.content_type)
@@ -77,13 +95,15 @@ async def poll_section(
         limit=max_links,
         max_anchors=MAX_ANCHORS,
     )
+    keyed = {key: link for link in links.links if (key := canonical_url(link.url)) is not None}
+    known = set(await seen(list(keyed))) if keyed else set()
     entries: list[ParsedEntry] = []
-    already = disallowed = 0
-    for link in links.links:
-        if len(entries) >= limit:
-            break
-        if canonical_url(link.url) in seen:
+    already = disallowed = left = 0
+    for key, link in keyed.items():
+        if key in known:
             already += 1
+        elif len(entries) >= limit:
+            left += 1
         elif not await robots.allows(link.url):
             disallowed += 1
         else:
@@ -95,4 +115,7 @@ async def poll_section(
         disallowed=disallowed,
         anchors=links.anchors,
         robots=robots,
+        left=left,
+        etag=page.etag,
+        last_modified=page.last_modified,
     )

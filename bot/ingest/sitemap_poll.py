@@ -5,20 +5,24 @@ themselves (bot.ingest.article_page.fetch_articles).
     poll = await poll_sitemap(fetcher, url, seen=known_url_keys, user_agent=ua, limit=50)
     pages = await fetch_articles(fetcher, poll.entries, robots=poll.robots)
 
-A sitemap index is followed one level: its newest `max_children` sitemaps, never itself nor
-another index. Raises FetchError or SitemapError for the sitemap given, RobotsUnavailable
-when its robots.txt cannot be read, RobotsDisallowed when robots.txt forbids it; a child
-sitemap that fails is recorded in `problems` instead.
+`seen` is asked once, with the canonical URLs of every page listed, which of them the source
+has already. A sitemap index is followed one level: its newest `max_children` sitemaps, never
+itself nor another index. The sitemap given is fetched conditionally when `etag` or
+`last_modified` are given (`not_modified` then, and no entries). Raises FetchError or
+SitemapError for the sitemap given, RobotsUnavailable when its robots.txt cannot be read,
+RobotsDisallowed when robots.txt forbids it; a child sitemap that fails is recorded in
+`problems` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Container
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
+from bot.ingest.article_page import SeenUrls
 from bot.ingest.entry import ParsedEntry
 from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.normalize import canonical_url
@@ -41,7 +45,9 @@ DEFAULT_MAX_CHILDREN: Final = 3
 class SitemapPoll:
     """What one poll found. `entries` are the new pages (link, and title, date, language
     and image where a news sitemap gives them), newest first, at most `limit`. The counts
-    say what was left out and why; `problems` are one line per child sitemap that failed."""
+    say what was left out and why (`old`: dated before `since`; `left`: new pages beyond
+    `limit`); `problems` are one line per child sitemap that failed. `etag` and
+    `last_modified` are the sitemap's own validators."""
 
     entries: tuple[ParsedEntry, ...]
     sitemaps: tuple[str, ...]
@@ -52,27 +58,40 @@ class SitemapPoll:
     truncated: bool
     problems: tuple[str, ...]
     robots: RobotsCache
+    old: int = 0
+    left: int = 0
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 async def poll_sitemap(
     fetcher: Fetcher,
     url: str,
     *,
-    seen: Container[str],
+    seen: SeenUrls,
     user_agent: str,
     limit: int,
+    since: datetime | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
     max_children: int = DEFAULT_MAX_CHILDREN,
     keep: int = DEFAULT_KEEP,
 ) -> SitemapPoll:
     """The new pages of the sitemap (or sitemap index) at `url`.
 
-    `seen` holds the canonical URLs (bot.ingest.normalize.canonical_url) already known, as
-    the articles' url keys do. At most `keep` entries per sitemap are considered (the newest).
+    At most `keep` entries per sitemap are considered (the newest); a page dated before
+    `since` is not new, whether seen or not (an undated one may be).
     """
     robots = RobotsCache(fetcher, user_agent)
     if not await robots.allows(url):
         raise RobotsDisallowed(url, what="sitemap")
-    top = await _read(fetcher, url, keep)
+    fetched = await fetcher.fetch(
+        url, etag=etag, last_modified=last_modified, accept=SITEMAP_ACCEPT
+    )
+    if fetched.not_modified:
+        return _unchanged(url, robots, fetched.etag, fetched.last_modified)
+    top = await asyncio.to_thread(parse_sitemap, fetched.body, url=fetched.url, keep=keep)
     documents: list[Sitemap] = [top]
     read = [url]
     problems: list[str] = []
@@ -90,55 +109,81 @@ async def poll_sitemap(
                 documents.append(result)
                 read.append(child)
     pages = [item for doc in documents if doc.kind is SitemapKind.URLSET for item in doc.urls]
-    return await _select(
-        pages, url, seen, robots, limit, read, problems, any(doc.truncated for doc in documents)
+    entries, counts = await _select(pages, url, seen, robots, limit, since)
+    return SitemapPoll(
+        entries=entries,
+        sitemaps=tuple(read),
+        listed=len(pages),
+        seen=counts["seen"],
+        off_site=counts["off_site"],
+        disallowed=counts["disallowed"],
+        truncated=any(doc.truncated for doc in documents),
+        problems=tuple(problems),
+        robots=robots,
+        old=counts["old"],
+        left=counts["left"],
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+    )
+
+
+def _unchanged(
+    url: str, robots: RobotsCache, etag: str | None, last_modified: str | None
+) -> SitemapPoll:
+    return SitemapPoll(
+        entries=(),
+        sitemaps=(url,),
+        listed=0,
+        seen=0,
+        off_site=0,
+        disallowed=0,
+        truncated=False,
+        problems=(),
+        robots=robots,
+        not_modified=True,
+        etag=etag,
+        last_modified=last_modified,
     )
 
 
 async def _select(
     pages: list[SitemapUrl],
     url: str,
-    seen: Container[str],
+    seen: SeenUrls,
     robots: RobotsCache,
     limit: int,
-    read: list[str],
-    problems: list[str],
-    truncated: bool,
-) -> SitemapPoll:
-    """The new, on-site, allowed pages, newest first, `limit` at most."""
+    since: datetime | None,
+) -> tuple[tuple[ParsedEntry, ...], dict[str, int]]:
+    """The new, on-site, recent, allowed pages, newest first, `limit` at most, and the
+    counts of those left out."""
     pages.sort(
         key=lambda item: (item.date is not None, item.date.timestamp() if item.date else 0),
         reverse=True,
     )
-    entries: list[ParsedEntry] = []
-    counts = {"seen": 0, "off_site": 0, "disallowed": 0}
-    keys: set[str] = set()
+    counts = {"seen": 0, "off_site": 0, "disallowed": 0, "old": 0, "left": 0}
+    candidates: dict[str, SitemapUrl] = {}
     for item in pages:
-        if len(entries) >= limit:
-            break
         key = canonical_url(item.url)
-        if key is None or key in keys:
+        if key is None or key in candidates:
             continue
-        keys.add(key)
         if not same_site(item.url, url):
             counts["off_site"] += 1
-        elif key in seen:
+        elif since is not None and item.date is not None and item.date < since:
+            counts["old"] += 1
+        else:
+            candidates[key] = item
+    known = set(await seen(list(candidates))) if candidates else set()
+    entries: list[ParsedEntry] = []
+    for key, item in candidates.items():
+        if key in known:
             counts["seen"] += 1
+        elif len(entries) >= limit:
+            counts["left"] += 1
         elif not await _allowed(robots, item.url):
             counts["disallowed"] += 1
         else:
             entries.append(_entry(item))
-    return SitemapPoll(
-        entries=tuple(entries),
-        sitemaps=tuple(read),
-        listed=len(pages),
-        seen=counts["seen"],
-        off_site=counts["off_site"],
-        disallowed=counts["disallowed"],
-        truncated=truncated,
-        problems=tuple(problems),
-        robots=robots,
-    )
+    return tuple(entries), counts
 
 
 async def _read(fetcher: Fetcher, url: str, keep: int) -> Sitemap:

@@ -21,7 +21,7 @@ import lxml.html
 from bot.ingest.entry import Link, ParsedEntry, ParsedFeed
 from bot.ingest.extract import decode_html
 from bot.ingest.parse_common import text_html
-from bot.ingest.telegram_message import ChannelMessage, parse_message
+from bot.ingest.telegram_message import ChannelMessage, ForwardOrigin, parse_message
 from bot.ingest.telegram_ref import channel_url, post_url
 from bot.text.clean import clean_text
 
@@ -159,11 +159,18 @@ def message_entry(message: ChannelMessage, name: str) -> ParsedEntry:
         image_url=message.image_url,
         preview_url=preview.url if preview is not None and preview.is_article else None,
         forwarded_from=(
-            Link(href=forwarded.url or "", rel="via", title=forwarded.title)
+            Link(href=forwarded.url or "", rel="via", title=_origin(forwarded))
             if forwarded is not None
             else None
         ),
     )
+
+
+def _origin(forwarded: ForwardOrigin) -> str:
+    """A forwarded message's origin as an attribution names it: "Title (@name)"."""
+    if forwarded.name and forwarded.title:
+        return f"{forwarded.title} (@{forwarded.name})"
+    return forwarded.title or (f"@{forwarded.name}" if forwarded.name else "")
 
 
 def _message_blocks(scope: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:

@@ -5,7 +5,8 @@
                                        known=…, stories=…)
 
 In order: the document's first entries with their identity keys; those the source already has
-left out (`known`); the rest built into articles, new or (on a first poll) seen; each new one
+left out (`known`); the rest built into articles, new or (on a first poll, or when the reader
+asks to `remember` them only) seen; each new one
 matched to a story (`stories`) — a repeat of a story already known is stored as one more
 source of it, composed from its feed text only (no page fetch, no LLM); full text for the
 other new ones that are teasers; every article categorized once, on its final text; new ones
@@ -16,7 +17,7 @@ none, and every entry is new.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -31,6 +32,12 @@ from bot.pipeline.read import SourceInfo
 from bot.settings import Settings
 from storage.articles import NewArticle
 from storage.models import ArticleStatus
+
+# Documents whose entries took their text from their own pages already (nothing to complete),
+# and those whose links are no article page (a Telegram message: its full text, if any, is on
+# its link preview's page).
+_TEXT_FROM_PAGE = frozenset({"page", "sitemap", "section"})
+_LINK_NOT_A_PAGE = frozenset({"telegram"})
 
 
 class KnownKeys(Protocol):
@@ -73,8 +80,10 @@ class Pipeline:
         limit: int | None = None,
         known: KnownKeys | None = None,
         stories: StoryMatch | None = None,
+        remember: Collection[str] = (),
     ) -> Processed:
-        """The document's articles that are new to the source, ready to store."""
+        """The document's articles that are new to the source, ready to store; entries whose
+        link is in `remember` are stored as seen, never published."""
         candidates = keyed_entries(
             feed, base_url=base_url, limit=limit or self._settings.max_entries_per_poll
         )
@@ -86,12 +95,15 @@ class Pipeline:
                 for c in candidates
                 if c.guid_key not in guids and (c.url_key is None or c.url_key not in urls)
             ]
-        articles = await asyncio.to_thread(self._build, source, feed, fresh, base_url, now)
+        articles = await asyncio.to_thread(
+            self._build, source, feed, fresh, base_url, now, remember
+        )
         repeats: frozenset[str] = frozenset()
         if stories is not None and articles:
             matched = await stories(articles)
             articles, repeats = matched.articles, matched.repeats
-        articles, skipped = await self._complete(source, articles, categories, repeats, now)
+        pages = _full_text_pages(feed.kind, fresh)
+        articles, skipped = await self._complete(source, articles, categories, repeats, pages, now)
         return Processed(articles, len(candidates), len(repeats), skipped)
 
     def _build(
@@ -101,12 +113,15 @@ class Pipeline:
         fresh: list[Candidate],
         base_url: str,
         now: datetime,
+        remember: Collection[str],
     ) -> list[NewArticle]:
         backfill = self._settings.backfill_count
-        text_source = "page" if feed.kind == "page" else "feed"
+        text_source = "page" if feed.kind in _TEXT_FROM_PAGE else "feed"
         articles = []
         for position, candidate in enumerate(fresh):
-            new = not source.backfill or position < backfill
+            new = (not source.backfill or position < backfill) and (
+                candidate.entry.link not in remember
+            )
             article = build_article(
                 candidate,
                 base_url=base_url,
@@ -124,6 +139,7 @@ class Pipeline:
         articles: list[NewArticle],
         categories: CategorySet,
         repeats: frozenset[str],
+        pages: dict[str, str],
         now: datetime,
     ) -> tuple[list[NewArticle], int]:
         first_told = [
@@ -134,6 +150,7 @@ class Pipeline:
             done = await fetch_full_texts(
                 self.fetcher,
                 first_told,
+                pages=pages,
                 min_chars=self._settings.fulltext_min_chars,
                 max_chars=self._settings.max_article_chars,
             )
@@ -159,6 +176,19 @@ class Pipeline:
             for a, words in zip(new, written, strict=True)
         }
         return [composed.get(a.guid_key, a) for a in articles], skipped
+
+
+def _full_text_pages(kind: str, candidates: Sequence[Candidate]) -> dict[str, str]:
+    """guid key → the page holding the entry's full text: the link preview's page (a
+    Telegram message's), else its link, unless its text came from its page already."""
+    if kind in _TEXT_FROM_PAGE:
+        return {}
+    pages = {}
+    for candidate in candidates:
+        page = candidate.entry.preview_url or (None if kind in _LINK_NOT_A_PAGE else candidate.url)
+        if page:
+            pages[candidate.guid_key] = page
+    return pages
 
 
 def _categorized(

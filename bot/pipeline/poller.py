@@ -22,7 +22,8 @@ from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.parse import FeedParseError
 from bot.leases import worker_id
 from bot.pipeline.articles import Pipeline, Processed
-from bot.pipeline.read import Read, SourceInfo, read_feed
+from bot.pipeline.read import Read, ReadError, SourceInfo
+from bot.pipeline.read_kinds import read_source
 from bot.pipeline.writes import PollWriter
 from bot.services.catalog import CategoryCache
 from bot.settings import Settings
@@ -124,6 +125,8 @@ class Poller:
             outcome = await self._fail(job, exc.kind.value, exc.message, exc.retry_after)
         except FeedParseError as exc:
             outcome = await self._fail(job, "parse", f"not a feed: {exc}")
+        except ReadError as exc:
+            outcome = await self._fail(job, exc.kind, exc.message)
         except Exception as exc:
             log.exception("poll of source %s failed", job.id, extra={"source_id": job.id})
             outcome = await self._fail(job, "internal", f"{type(exc).__name__}: {exc}")
@@ -153,7 +156,15 @@ class Poller:
     async def _poll(self, job: SourceJob) -> PollOutcome:
         categories = await self._categories.get()
         source = _source_info(job, categories)
-        read = await read_feed(self._pipeline.fetcher, source)
+        read = await read_source(
+            self._pipeline.fetcher,
+            source,
+            self._settings,
+            now=self._clock(),
+            seen=functools.partial(self._known_urls, job.id),
+        )
+        for note in read.notes:
+            log.info("source %s: %s", job.id, note, extra={"source_id": job.id})
         now = self._clock()
         next_poll_at = now + timedelta(seconds=self._interval(job))
         if read.feed is None:
@@ -175,8 +186,10 @@ class Poller:
             read.url,
             categories,
             now=now,
+            limit=read.limit,
             known=functools.partial(self._known_keys, job.id),
             stories=functools.partial(self._match_stories, job.id, now),
+            remember=read.remember,
         )
         return await self._store(job, read, processed, categories, now, next_poll_at)
 
@@ -190,6 +203,10 @@ class Poller:
                 [c.guid_key for c in candidates],
                 [c.url_key for c in candidates if c.url_key is not None],
             )
+
+    async def _known_urls(self, source_id: int, url_keys: Sequence[str]) -> set[str]:
+        async with self._sessions() as session:
+            return await article_store.known_url_keys(session, source_id, url_keys)
 
     async def _match_stories(
         self, source_id: int, now: datetime, articles: Sequence[NewArticle]
@@ -235,9 +252,11 @@ class Poller:
                 next_poll_at=next_poll_at,
                 etag=read.etag,
                 last_modified=read.last_modified,
-                kind=read.feed.kind,
+                format=read.feed.kind,
                 title=read.feed.title,
                 site_url=read.feed.link,
+                site_name=read.site_name,
+                reader_state=read.state,
                 new_articles=new,
             )
         if queued and self._on_queued is not None:
@@ -318,12 +337,15 @@ def _source_info(job: SourceJob, categories: CategorySet) -> SourceInfo:
     return SourceInfo(
         url=job.url,
         id=job.id,
+        kind=job.kind,
         name=job.name,
         language=job.language,
         category=categories.slug_of(job.category_id),
         backfill=not job.first_polled,
         etag=job.etag,
         last_modified=job.last_modified,
+        site_name=job.site_name,
+        state=job.reader_state or {},
     )
 
 

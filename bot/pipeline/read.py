@@ -1,23 +1,39 @@
 """Reading a source: fetch its document (a conditional GET when polling) and parse it.
 
-Every source kind ends here in a `ParsedFeed`, the pipeline's one input: a feed as it is; a
-single article page (previews) as a document of one entry.
+Every source kind ends in a `ParsedFeed`, the pipeline's one input: a feed as it is (here); a
+single article page (previews) as a document of one entry (here); a Telegram channel, a
+sitemap or a section page through its reader in bot/pipeline/read_kinds.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.ingest.entry import ParsedEntry, ParsedFeed
 from bot.ingest.extract import extract_article
 from bot.ingest.fetch import ARTICLE_ACCEPT, FEED_ACCEPT, Fetcher, FetchResult
 from bot.ingest.parse import FeedParseError, parse_feed
+from storage.models import SourceKind
 
 
 class NotReadable(Exception):
     """The document is neither a feed nor an article page; the message says why."""
+
+
+class ReadError(Exception):
+    """A source of a kind other than a feed could not be read. `kind` names the failure as
+    the source's record keeps it: channel (no public channel to follow), robots (robots.txt
+    forbids it or cannot be read), parse (the document is not what the kind needs), config
+    (the stored address cannot be of this kind)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
+        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +42,7 @@ class SourceInfo:
 
     url: str
     id: int | None = None
+    kind: SourceKind = SourceKind.FEED
     name: str | None = None
     language: str | None = None
     category: str | None = None
@@ -36,6 +53,10 @@ class SourceInfo:
     Otherwise (later polls, previews) every entry not known is new."""
     etag: str | None = None
     last_modified: str | None = None
+    site_name: str | None = None
+    """The name the source gives itself (a Telegram channel's title with @NAME)."""
+    state: Mapping[str, Any] = field(default_factory=dict)
+    """What the source's reader kept from its last poll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +68,17 @@ class Read:
     feed: ParsedFeed | None
     etag: str | None = None
     last_modified: str | None = None
+    state: dict[str, Any] | None = None
+    """The reader's state to keep for the next poll; None: nothing to change."""
+    site_name: str | None = None
+    remember: frozenset[str] = frozenset()
+    """Links of entries to store as seen and never publish (a listed page that is no
+    article, an old one, or one of a first poll's backfill)."""
+    limit: int | None = None
+    """How many of the document's entries the pipeline looks at (None: MAX_ENTRIES_PER_POLL);
+    a reader that bounded its entries itself takes them all."""
+    notes: tuple[str, ...] = ()
+    """What the reader left out, one line each, for the log."""
 
 
 async def read_feed(fetcher: Fetcher, source: SourceInfo) -> Read:
