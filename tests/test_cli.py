@@ -94,7 +94,9 @@ async def test_add_list_and_poll_once_print_each_sources_state(db_url: str) -> N
 async def test_a_duplicate_or_unknown_category_is_refused_with_a_clear_message(
     db_url: str,
 ) -> None:
-    code, _, _ = await nashra("sources", "add", "https://example.com/feed", database_url=db_url)
+    code, _, _ = await nashra(
+        "sources", "add", "https://example.com/feed", "--kind", "feed", database_url=db_url
+    )
     assert code == 0
     code, _, err = await nashra("sources", "add", "https://EXAMPLE.com/feed", database_url=db_url)
     assert code == 2
@@ -189,7 +191,9 @@ async def test_run_polls_on_schedule_answers_start_and_stops_cleanly_on_sigterm(
         tg.add_user(42, "Layla", language_code="en")
         tg.add_chat(42, "private")
         server.add("/f.xml", rss([Item("one", link="https://example.com/1")]))
-        code, _, _ = await nashra("sources", "add", server.url("/f.xml"), database_url=db_url)
+        code, _, _ = await nashra(
+            "sources", "add", server.url("/f.xml"), "--kind", "feed", database_url=db_url
+        )
         assert code == 0
         environment = {
             **os.environ,
@@ -269,7 +273,7 @@ async def test_preview_of_an_article_page_and_of_nothing_useful(db_url: str) -> 
         assert "three thousand jobs" in out or "harbour authority" in out
         code, out, err = await nashra("preview", server.url("/nothing"), database_url=db_url)
     assert code == 2
-    assert "neither a feed nor an article page" in err
+    assert "gave neither a feed nor a web page" in err
 
 
 async def test_summarize_jsonl_writes_one_line_per_article_and_reports_bad_lines(

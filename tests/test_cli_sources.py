@@ -25,7 +25,14 @@ async def _source(db: Database) -> Source | None:
 async def test_each_change_calls_the_service_and_is_recorded(database: Database) -> None:
     url = database.url
     code, out, err = await nashra(
-        "sources", "add", "https://example.com/feed", "--name", "ex", database_url=url
+        "sources",
+        "add",
+        "https://example.com/feed",
+        "--kind",
+        "feed",
+        "--name",
+        "ex",
+        database_url=url,
     )
     assert code == 0, err
     source = await _source(database)

@@ -1,10 +1,12 @@
-"""Source lists as OPML 2.0: the feeds of an OPML file (folders flattened), and every source
-written back as OPML; entity declarations are refused. No DB, no network."""
+"""Source lists as OPML 2.0: the feeds of an OPML file (folders flattened), and the feed
+sources written back as OPML (OPML lists feeds: the other kinds are left out, and named);
+entity declarations are refused. No DB, no network."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NoReturn
 from xml.parsers import expat
 
@@ -101,8 +103,26 @@ def read_opml(data: bytes, *, source: str = "<opml>") -> list[SourceSpec]:
     return finish(reader.entries, [], source)
 
 
+@dataclass(frozen=True, slots=True)
+class OpmlExport:
+    """An OPML document of the feeds, and the sources it could not carry (other kinds)."""
+
+    document: bytes
+    feeds: tuple[SourceSpec, ...]
+    left_out: tuple[SourceSpec, ...]
+
+
+def export_opml(specs: Sequence[SourceSpec], *, title: str = "Nashra sources") -> OpmlExport:
+    """The feeds among `specs` as OPML; Telegram channels, sitemaps and section pages are
+    left out (OPML readers would take them for feeds), and listed in `left_out`."""
+    feeds = tuple(spec for spec in specs if spec.kind in (None, "feed"))
+    left_out = tuple(spec for spec in specs if spec.kind not in (None, "feed"))
+    return OpmlExport(write_opml(feeds, title=title), feeds, left_out)
+
+
 def write_opml(specs: Sequence[SourceSpec], *, title: str = "Nashra sources") -> bytes:
-    """An OPML 2.0 document (UTF-8) of `specs` that `read_opml` reads back as the same specs.
+    """An OPML 2.0 document (UTF-8) of `specs` (feeds) that `read_opml` reads back as the
+    same specs.
 
     SourceListError if a spec holds what OPML cannot carry (control characters, or a
     category with '/' or ',', which OPML reads as a path or a list).

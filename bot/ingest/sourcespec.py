@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
+from bot.ingest.telegram_ref import ChannelRefError, channel_name, channel_url, is_telegram_ref
+from storage.models import SourceKind
+
 _T = TypeVar("_T")
 
 SourceFormat = Literal["toml", "csv", "tsv", "opml"]
 TextFormat = Literal["toml", "csv", "tsv"]
 
-FIELDS = ("url", "name", "language", "category", "interval")
+FIELDS = ("url", "name", "language", "category", "interval", "kind")
+KINDS = tuple(kind.value for kind in SourceKind)
 MIN_INTERVAL_SECONDS = 60
 MAX_INTERVAL_SECONDS = 7 * 86_400
 MAX_URL_LENGTH = 2048
@@ -46,6 +50,8 @@ KEY_HINTS = {
     "link": "url",
     "feed": "url",
     "xmlurl": "url",
+    "type": "kind",
+    "source_type": "kind",
 }
 _UNIT_SECONDS = {"d": 86_400, "h": 3600, "m": 60, "s": 1}
 _LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_](?:[A-Za-z]{2}|[0-9]{3}))?")
@@ -58,6 +64,8 @@ class SourceSpec:
 
     `language` is the primary ISO 639 subtag, lower-cased ("ar-EG" in a file becomes "ar").
     `category` is a category slug or alias exactly as written; the caller resolves it.
+    `kind` is feed, telegram, sitemap or page; a Telegram channel (`@NAME`, a t.me link) is
+    one whatever is written, its url then `https://t.me/name`.
     """
 
     url: str
@@ -65,6 +73,7 @@ class SourceSpec:
     language: str | None = None
     category: str | None = None
     interval_seconds: int | None = None
+    kind: str | None = None
 
 
 class SourceListError(ValueError):
@@ -165,6 +174,32 @@ def _check_url(value: object) -> str:
     return url
 
 
+def _check_kind(value: object) -> str | None:
+    kind = _text(value, "kind")
+    if kind is None:
+        return None
+    if kind.lower() not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    return kind.lower()
+
+
+def _check_source_url(value: object, kind: str | None) -> tuple[str, str | None]:
+    """The url and kind of a source: a Telegram channel's public link, or an http(s) URL."""
+    text = _text(value, "url")
+    if text is not None and len(text) <= MAX_URL_LENGTH:
+        if kind == SourceKind.TELEGRAM and not is_telegram_ref(text):
+            text = f"@{text}"
+        if is_telegram_ref(text):
+            if kind not in (None, SourceKind.TELEGRAM):
+                raise ValueError(f"url {text!r} is a Telegram channel, not a {kind}")
+            try:
+                name = channel_name(text)
+            except ChannelRefError as exc:
+                raise ValueError(f"url {text!r}: {exc.message}") from None
+            return channel_url(name.lower()), SourceKind.TELEGRAM.value
+    return _check_url(value), kind
+
+
 def _check_name(value: object) -> str | None:
     name = _text(value, "name")
     if name is not None and len(name) > MAX_NAME_LENGTH:
@@ -226,15 +261,17 @@ def _checked(
 def _build_spec(values: dict[str, object], problems: list[str]) -> SourceSpec | None:
     """The validated spec of `values`, or None after adding what is wrong to `problems`."""
     found: list[str] = []
-    url = _checked(_check_url, values, "url", found)
+    kind = _checked(_check_kind, values, "kind", found)
+    located = _checked(lambda value: _check_source_url(value, kind), values, "url", found)
     name = _checked(_check_name, values, "name", found)
     language = _checked(_check_language, values, "language", found)
     category = _checked(_check_category, values, "category", found)
     interval = _checked(_check_interval, values, "interval", found)
     problems.extend(found)
-    if found or url is None:
+    if found or located is None:
         return None
-    return SourceSpec(url, name, language, category, interval)
+    url, kind = located
+    return SourceSpec(url, name, language, category, interval, kind)
 
 
 def make_spec(values: Mapping[str, object]) -> SourceSpec:
@@ -260,7 +297,7 @@ def _url_key(url: str) -> str:
 def _duplicate_problem(entry: Entry, first: dict[str, Entry]) -> list[str]:
     """What is wrong if the url of `entry` was seen before; `first` maps url keys to entries."""
     try:
-        url = _check_url((entry.values or {}).get("url"))
+        url, _kind = _check_source_url((entry.values or {}).get("url"), None)
     except ValueError:
         return []
     earlier = first.setdefault(_url_key(url), entry)

@@ -28,11 +28,14 @@ class ReadError(Exception):
     """A source of a kind other than a feed could not be read. `kind` names the failure as
     the source's record keeps it: channel (no public channel to follow), robots (robots.txt
     forbids it or cannot be read), parse (the document is not what the kind needs), config
-    (the stored address cannot be of this kind)."""
+    (the stored address cannot be of this kind). `code` and `values` name it for a
+    translated message (admin_sources.error.CODE)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, code: str, **values: object) -> None:
         self.kind = kind
         self.message = message
+        self.code = code
+        self.values = values
         super().__init__(message)
 
 

@@ -75,7 +75,7 @@ async def read_channel(fetcher: Fetcher, source: SourceInfo, settings: Settings)
     try:
         name = channel_name(source.url)
     except ChannelRefError as exc:
-        raise ReadError("config", exc.message) from None
+        raise ReadError("config", exc.message, "bad_channel", url=source.url) from None
     last_seen = source.state.get(LAST_ID)
     try:
         poll = await poll_channel(
@@ -86,7 +86,7 @@ async def read_channel(fetcher: Fetcher, source: SourceInfo, settings: Settings)
         )
     except ChannelUnavailable as exc:
         kind = "parse" if exc.reason is Unavailable.UNRECOGNIZED else "channel"
-        raise ReadError(kind, exc.message) from None
+        raise ReadError(kind, exc.message, f"channel_{exc.reason.value}", name=name) from None
     notes = []
     if not poll.complete:
         notes.append(f"{poll.pages} pages read: the new messages before them were left out")
@@ -125,9 +125,9 @@ async def read_sitemap(
             last_modified=source.last_modified,
         )
     except SitemapError as exc:
-        raise ReadError("parse", f"not a sitemap: {exc}") from None
+        raise ReadError("parse", f"not a sitemap: {exc}", "not_sitemap") from None
     except (RobotsDisallowed, RobotsUnavailable) as exc:
-        raise ReadError("robots", exc.message) from None
+        raise _robots_error(exc, source.url) from None
     if poll.not_modified:
         return Read(source.url, None, poll.etag, poll.last_modified)
     notes = [*poll.problems]
@@ -171,9 +171,9 @@ async def read_section(
             last_modified=source.last_modified,
         )
     except NotAListing as exc:
-        raise ReadError("parse", exc.message) from None
+        raise ReadError("parse", exc.message, "not_listing") from None
     except (RobotsDisallowed, RobotsUnavailable) as exc:
-        raise ReadError("robots", exc.message) from None
+        raise _robots_error(exc, source.url) from None
     if poll.not_modified:
         return Read(source.url, None, poll.etag, poll.last_modified)
     notes = []
@@ -258,6 +258,13 @@ def _listing_read(
         limit=len(entries),
         notes=(*notes, *pages.notes),
     )
+
+
+def _robots_error(exc: RobotsDisallowed | RobotsUnavailable, url: str) -> ReadError:
+    site = urlsplit(url).netloc
+    if isinstance(exc, RobotsDisallowed):
+        return ReadError("robots", exc.message, "robots_disallowed", site=site)
+    return ReadError("robots", exc.message, "robots_unavailable", site=site)
 
 
 def _fetched(source: SourceInfo, settings: Settings, limit: int) -> int:

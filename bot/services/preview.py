@@ -1,25 +1,36 @@
 """What a source's posts would look like, before it is added: `nashra preview URL` (the
-newest few, as plain text) and the admins' /addsource (the newest one, as Telegram gets it)."""
+newest few, as plain text) and the admins' /addsource (the newest one, as Telegram gets it).
+
+Every kind is read by its own reader (bot/pipeline/read_kinds.py), with nothing known and a
+few pages at most, and goes through the one pipeline; nothing is saved.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Final
 
 from bot.compose.compose import CategorySet
 from bot.compose.post import post_content, post_for
 from bot.compose.render import RenderedPost, render_plain
-from bot.ingest.entry import ParsedEntry
-from bot.ingest.fetch import FetchError, FetchErrorKind
+from bot.ingest.entry import ParsedEntry, ParsedFeed
+from bot.ingest.fetch import ARTICLE_ACCEPT, FetchError
 from bot.ingest.parse import FeedParseError
 from bot.ingest.sourcespec import SourceSpec
 from bot.pipeline.articles import Pipeline
-from bot.pipeline.read import NotReadable, SourceInfo, read_feed, read_feed_or_page
+from bot.pipeline.read import NotReadable, Read, ReadError, SourceInfo, page_document
+from bot.pipeline.read_kinds import read_source
+from bot.services.discovery import fetch_problem
 from bot.services.sources import SourceError, clean_url
 from bot.settings import Settings
+from storage.models import SourceKind
 from storage.types import utcnow
 
-PREVIEW_ENTRIES = 10  # the newest of the feed's first entries is previewed
+PREVIEW_ENTRIES: Final = 10
+"""The newest of a document's first entries is previewed."""
+PREVIEW_PAGES: Final = 3
+"""Listed pages a sitemap or section page preview fetches, at most."""
 
 
 class PreviewError(Exception):
@@ -28,62 +39,82 @@ class PreviewError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    kind: str  # the feed's format, or "page"
+    kind: str  # the document's format (rss20, telegram, sitemap …), or "page"
     title: str
     posts: list[str]
 
 
 async def preview(
+    source: SourceInfo,
+    *,
+    settings: Settings,
+    pipeline: Pipeline,
+    categories: CategorySet,
+    limit: int = 3,
+) -> Preview:
+    """The newest `limit` posts of the source, as plain text.
+
+    Raises FetchError, or PreviewError saying why there is nothing to show."""
+    try:
+        read, feed = await _read(source, settings, pipeline, max(limit, PREVIEW_PAGES))
+    except FeedParseError as exc:
+        raise PreviewError(f"{source.url} is not a feed: {exc}") from None
+    except ReadError as exc:
+        raise PreviewError(exc.message) from None
+    source = replace(source, site_name=read.site_name)
+    return await _posts(source, feed, read.url, settings, pipeline, categories, limit)
+
+
+async def preview_page(
     url: str,
     *,
     settings: Settings,
     pipeline: Pipeline,
     categories: CategorySet,
     name: str | None = None,
-    limit: int = 3,
 ) -> Preview:
-    """The newest `limit` posts of a feed, or the post of one article page, as plain text.
+    """The post of one article page (an HTML page that offers no feed).
 
-    Raises FetchError, or PreviewError saying why there is nothing to show."""
+    Raises FetchError, or PreviewError when the page holds no article."""
+    result = await pipeline.fetcher.fetch(url, accept=ARTICLE_ACCEPT)
     try:
-        read = await read_feed_or_page(pipeline.fetcher, url)
+        feed = page_document(result)
     except NotReadable as exc:
         raise PreviewError(str(exc)) from None
-    assert read.feed is not None
-    source = SourceInfo(url=read.url, name=name)
+    source = SourceInfo(url=result.url, name=name)
+    return await _posts(source, feed, result.url, settings, pipeline, categories, 1)
+
+
+async def _posts(
+    source: SourceInfo,
+    feed: ParsedFeed,
+    base_url: str,
+    settings: Settings,
+    pipeline: Pipeline,
+    categories: CategorySet,
+    limit: int,
+) -> Preview:
+    if not feed.entries:
+        raise PreviewError(f"{base_url} has nothing to show yet")
     processed = await pipeline.process(
-        source, read.feed, read.url, categories, now=utcnow(), limit=limit
+        source, feed, base_url, categories, now=utcnow(), limit=limit
     )
-    if not processed.articles:
-        raise PreviewError(f"the feed at {read.url} has no entries")
     posts = [
         render_plain(
             post_content(article, source, categories=categories, settings=settings), settings
         )
         for article in processed.articles
     ]
-    return Preview(read.feed.kind, read.feed.title, posts)
-
-
-class PreviewProblem(SourceError):
-    """The URL gives no post to preview. `reason` is one of: blocked, http_status, timeout,
-    fetch, not_feed, empty; `status` is the HTTP status for http_status."""
-
-    def __init__(self, reason: str, message: str, *, status: int | None = None) -> None:
-        if reason == "http_status":
-            super().__init__(message, reason, status=status or 0)
-        else:
-            super().__init__(message, reason)
-        self.reason = reason
-        self.status = status
+    return Preview(feed.kind, feed.title, posts)
 
 
 @dataclass(frozen=True, slots=True)
 class SourcePreview:
-    """The post the newest entry of a feed would give, and the feed's own title."""
+    """The post the newest entry of a source would give, and the source's own title."""
 
     url: str  # after redirects
-    kind: str
+    kind: SourceKind
+    format: str
     title: str
     post: RenderedPost
 
@@ -96,45 +127,49 @@ async def preview_source(
     pipeline: Pipeline,
     categories: CategorySet,
 ) -> SourcePreview:
-    """Fetch and parse the feed once; the post its newest entry would give. Nothing is saved.
+    """Read the source once; the post its newest entry would give. Nothing is saved.
 
-    Raises PreviewProblem saying why there is nothing to preview."""
+    Raises SourceError saying why there is nothing to preview."""
+    kind = SourceKind(spec.kind or SourceKind.FEED)
     source = SourceInfo(
         url=clean_url(spec.url),
+        kind=kind,
         name=spec.name,
         language=spec.language,
         category=categories.slug_of(category_id),
     )
     try:
-        read = await read_feed(pipeline.fetcher, source)
+        read, feed = await _read(source, settings, pipeline, PREVIEW_PAGES)
     except FetchError as exc:
-        raise _fetch_problem(exc) from None
+        raise fetch_problem(exc) from None
     except FeedParseError as exc:
-        raise PreviewProblem("not_feed", f"{source.url} is not a feed: {exc}") from None
-    feed = read.feed
-    assert feed is not None
+        raise SourceError(f"{source.url} is not a feed: {exc}", "not_feed") from None
+    except ReadError as exc:
+        raise SourceError(exc.message, exc.code, **exc.values) from None
     entries = feed.entries[:PREVIEW_ENTRIES]
     if not entries:
-        raise PreviewProblem("empty", f"the feed at {read.url} has no entries")
+        raise SourceError(f"{read.url} has nothing to preview yet", f"empty_{kind.value}")
     newest = max(enumerate(entries), key=lambda pair: (_published(pair[1]), -pair[0]))[1]
+    source = replace(source, site_name=read.site_name)
     processed = await pipeline.process(
         source, replace(feed, entries=(newest,)), read.url, categories, now=utcnow(), limit=1
     )
     if not processed.articles:
-        raise PreviewProblem("empty", f"the feed at {read.url} has no entries")
+        raise SourceError(f"{read.url} has nothing to preview yet", f"empty_{kind.value}")
     post = post_for(processed.articles[0], source, categories=categories, settings=settings)
-    return SourcePreview(read.url, feed.kind, feed.title, post)
+    return SourcePreview(read.url, kind, feed.kind, feed.title, post)
+
+
+async def _read(
+    source: SourceInfo, settings: Settings, pipeline: Pipeline, pages: int
+) -> tuple[Read, ParsedFeed]:
+    """The source read as nothing of it were known, without the entries a reader only
+    remembers (pages that gave no article, old ones)."""
+    read = await read_source(pipeline.fetcher, source, settings, now=utcnow(), limit=pages)
+    assert read.feed is not None, "nothing is sent to make the answer conditional"
+    entries = tuple(entry for entry in read.feed.entries if entry.link not in read.remember)
+    return read, replace(read.feed, entries=entries)
 
 
 def _published(entry: ParsedEntry) -> datetime:
     return entry.published or entry.updated or datetime.min.replace(tzinfo=UTC)
-
-
-def _fetch_problem(exc: FetchError) -> PreviewProblem:
-    if exc.kind is FetchErrorKind.BLOCKED or exc.kind is FetchErrorKind.INVALID_URL:
-        return PreviewProblem("blocked", exc.message)
-    if exc.kind is FetchErrorKind.HTTP_STATUS:
-        return PreviewProblem("http_status", exc.message, status=exc.status)
-    if exc.kind is FetchErrorKind.TIMEOUT:
-        return PreviewProblem("timeout", exc.message)
-    return PreviewProblem("fetch", exc.message)

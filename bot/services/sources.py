@@ -26,7 +26,7 @@ from bot.services.errors import ServiceError
 from bot.text.fold import alias_key
 from storage import categories as category_store
 from storage import sources as source_store
-from storage.models import Source
+from storage.models import Source, SourceKind
 from storage.types import utcnow
 
 
@@ -55,6 +55,7 @@ class SourceState:
     url: str
     name: str
     state: str  # ok | failing | paused | new
+    kind: str  # feed | telegram | sitemap | page
     last_poll: datetime | None
     next_poll: datetime
     articles: int
@@ -65,6 +66,7 @@ class SourceState:
     interval_seconds: int | None = None
     language: str | None = None
     category: str | None = None
+    format: str | None = None  # of the document last read: rss20, atom10, telegram …
 
 
 def clean_url(url: str) -> str:
@@ -91,6 +93,7 @@ async def _category_id(session: AsyncSession, name: str | None) -> int | None:
 
 def _values(spec: SourceSpec, category_id: int | None) -> dict[str, object]:
     return {
+        "kind": SourceKind(spec.kind or SourceKind.FEED),
         "name": spec.name,
         "language": spec.language,
         "category_id": category_id,
@@ -103,6 +106,7 @@ def snapshot(source: Source) -> Snapshot:
     return {
         "id": source.id,
         "url": source.url,
+        "kind": source.kind.value,
         "name": source.name,
         "language": source.language,
         "category_id": source.category_id,
@@ -295,6 +299,7 @@ async def export_specs(session: AsyncSession) -> list[SourceSpec]:
             language=s.language,
             category=s.category.slug if s.category else None,
             interval_seconds=s.interval_seconds,
+            kind=None if s.kind is SourceKind.FEED else s.kind.value,
         )
         for s in await source_store.list_sources(session)
     ]
@@ -327,6 +332,7 @@ def _source_state(s: Source, counts: tuple[int, int]) -> SourceState:
         url=s.url,
         name=s.name or s.title or "",
         state=_state(s),
+        kind=s.kind.value,
         last_poll=s.last_polled_at,
         next_poll=s.next_poll_at,
         articles=total,
@@ -337,6 +343,7 @@ def _source_state(s: Source, counts: tuple[int, int]) -> SourceState:
         interval_seconds=s.interval_seconds,
         language=s.language,
         category=s.category.slug if s.category else None,
+        format=s.format,
     )
 
 
