@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 
 from bot.context import bot_context
 from bot.i18n import Html, t_html
-from bot.ingest.opml import read_opml, write_opml
+from bot.ingest.opml import export_opml, read_opml
 from bot.ingest.sourcespec import SourceListError
 from bot.services import sources as service
 from bot.services.audit import Actor
@@ -18,11 +18,14 @@ from handlers.common import Context, language_of, reply
 from handlers.source_replies import (
     arguments,
     error,
+    kind_name,
     trim,
     usage,
 )
 
 MAX_OPML_BYTES: Final = 1_000_000
+LEFT_OUT_LISTED: Final = 30
+"""Sources OPML cannot carry (not feeds) named after /export's file, at most."""
 
 
 async def import_opml(update: Update, context: Context, actor: Actor) -> None:
@@ -73,7 +76,7 @@ async def import_opml(update: Update, context: Context, actor: Actor) -> None:
 
 
 async def export_sources(update: Update, context: Context, actor: Actor) -> None:
-    """/export: the sources as an OPML document."""
+    """/export: the feeds as an OPML document, naming the sources OPML cannot carry."""
     language = await language_of(update, context)
     if arguments(context):
         await usage(update, "export", language)
@@ -86,14 +89,34 @@ async def export_sources(update: Update, context: Context, actor: Actor) -> None
     message = update.effective_message
     assert message is not None
     try:
-        data = write_opml(specs)
+        exported = export_opml(specs)
     except SourceListError as exc:
         await reply(
             update, t_html("admin_sources.error.other", language, reason=trim(str(exc), 300))
         )
         return
-    await message.reply_document(
-        InputFile(data, filename="nashra-sources.opml"),
-        caption=t_html("admin_sources.export.caption", language, count=len(specs)),
-        parse_mode="HTML",
-    )
+    if exported.feeds:
+        await message.reply_document(
+            InputFile(exported.document, filename="nashra-sources.opml"),
+            caption=t_html("admin_sources.export.caption", language, count=len(exported.feeds)),
+            parse_mode="HTML",
+        )
+    if exported.left_out:
+        listed = exported.left_out[:LEFT_OUT_LISTED]
+        lines = [f"• {_named(spec.url, spec.kind, language)}" for spec in listed]
+        if len(exported.left_out) > len(listed):
+            lines.append("…")
+        key = "left_out" if exported.feeds else "no_feeds"
+        await reply(
+            update,
+            t_html(
+                f"admin_sources.export.{key}",
+                language,
+                count=len(exported.left_out),
+                sources=Html("\n".join(lines)),
+            ),
+        )
+
+
+def _named(url: str, kind: str | None, language: str) -> str:
+    return f"{html.escape(trim(url, 200))} ({html.escape(kind_name(kind or 'feed', language))})"

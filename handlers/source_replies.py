@@ -21,7 +21,9 @@ from handlers.common import Context, reply
 AREA: Final = "src"
 PREFIX: Final = f"{CALLBACK_PREFIX}{AREA}:"
 SOURCE_ID: Final = re.compile(r"[1-9][0-9]{0,17}")
+LANGUAGE_CODE: Final = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,3})?")
 ERROR_CHARS: Final = 120
+MAX_ARGUMENT: Final = 2048
 
 
 def arguments(context: Context) -> list[str]:
@@ -41,6 +43,11 @@ def error(exc: service.SourceError, language: str) -> Html:
     if exc.code is not None:
         return t_html(f"admin_sources.error.{exc.code}", language, **exc.values)
     return t_html("admin_sources.error.other", language, reason=str(exc))
+
+
+def kind_name(kind: str, language: str) -> str:
+    """A source kind (feed, telegram, sitemap, page) as the admin reads it."""
+    return t(f"admin_sources.kind.{kind}", language)
 
 
 def trim(text: str, limit: int) -> str:

@@ -15,7 +15,7 @@ from bot.ingest.opml import read_opml, write_opml
 from bot.ingest.sourcespec import SourceSpec
 from bot.services import sources as service
 from bot.services.audit import CLI
-from handlers import admin_sources
+from handlers import admin_source_add
 from storage.models import AdminAction, Article, Source
 from tests.botharness import AR_USER, EN_USER, MEMBER, Harness, bot_harness, wait_until
 from tests.conftest import Database
@@ -59,6 +59,7 @@ async def world(database: Database) -> AsyncIterator[World]:
         feeds.add(
             "/page.html", article_page("A page", ["Just a page."] * 3), content_type="text/html"
         )
+        feeds.add("/bytes.bin", b"\x00\x01\x02", content_type="application/octet-stream")
         yield World(bot, feeds)
 
 
@@ -157,7 +158,8 @@ async def test_cancel_saves_nothing_and_a_forged_token_changes_nothing(world: Wo
     ("path", "expected"),
     [
         ("/missing.xml", "HTTP error 404"),
-        ("/page.html", "not an RSS, Atom or JSON feed"),
+        ("/page.html", "There is no feed at"),
+        ("/bytes.bin", "neither a feed nor a web page"),
         (None, "address is refused"),
     ],
 )
@@ -224,11 +226,11 @@ async def test_sources_are_listed_ten_a_page_with_each_ones_state(world: World) 
     assert "12 in all, page 1 of 2" in text
     assert "site09" in text
     assert "site10" not in text
-    assert re.search(rf"{ids[1]} · site01 — failing\nLast poll: 2026-01-28 \d\d:00", text)
+    assert re.search(rf"{ids[1]} · site01 — failing\nfeed · Last poll: 2026-01-28 \d\d:00", text)
     assert "Last error: HTTP 500 from example.com" in text
     assert len(text) < 4096  # the long error is trimmed
     assert f"{ids[2]} · site02 — paused" in text
-    assert f"{ids[0]} · site00 — not polled yet\nLast poll: never · New today: 0" in text
+    assert f"{ids[0]} · site00 — not polled yet\nfeed · Last poll: never · New today: 0" in text
     assert _buttons(page) == {"adm:v1:src:page:2": "Next ›"}
     await bot.press(ADMIN_USER, ADMIN_USER, page.message_id, "adm:v1:src:page:2")
     await wait_until(lambda: "page 2 of 2" in _current(bot, page).plain_text)
@@ -347,7 +349,7 @@ async def test_an_opml_upload_is_imported_and_export_sends_the_sources_back(worl
 
     [document] = await bot.command(ADMIN_USER, ADMIN_USER, "/export")
     assert document.method == "sendDocument"
-    assert "3 sources" in document.plain_text
+    assert "3 feeds" in document.plain_text
     assert isinstance(document.document, UploadedFile)
     exported = read_opml(document.document.data)
     assert {s.url for s in exported} == {s.url for s in specs}
@@ -418,7 +420,7 @@ async def test_only_the_asking_admin_may_confirm_and_only_before_expiry(
         assert "للمشرف الذي طلبها" in str(answer.get("text"))
         assert await _sources(bot.db) == []
 
-        monkeypatch.setattr(admin_sources, "PENDING_TTL", timedelta(0))
+        monkeypatch.setattr(admin_source_add, "PENDING_TTL", timedelta(0))
         _, late = await bot.command(ADMIN_USER, ADMIN_USER, f"/addsource {url}", 2)
         [save] = [d for d in _buttons(late) if d.startswith("adm:v1:src:add:")]
         answer = await bot.press(ADMIN_USER, ADMIN_USER, late.message_id, save)

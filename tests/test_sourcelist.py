@@ -148,7 +148,7 @@ def test_toml_unknown_keys_are_named_with_their_line() -> None:
     )
     assert toml_problems(text) == [
         "s.toml: line 4: unknown key 'intervall' (did you mean 'interval'?)",
-        "s.toml: line 4: unknown key 'colour' (known: url, name, language, category, interval)",
+        "s.toml: line 4: unknown key 'colour' (known: url, name, language, category, interval, kind)",
     ]
 
 
@@ -266,7 +266,7 @@ def test_tsv() -> None:
 def test_csv_without_header_row() -> None:
     assert csv_problems("https://example.com/a,A\n") == [
         "s.csv: line 1: the first row must be a header row, such as "
-        "'url,name,language,category,interval'"
+        "'url,name,language,category,interval,kind'"
     ]
 
 
@@ -274,7 +274,7 @@ def test_csv_header_problems_are_all_reported() -> None:
     assert csv_problems("# sources\nname,,titel,name\nA,,,\n") == [
         "s.csv: line 2: column 2 of the header is empty",
         "s.csv: line 2: column 'name' appears twice",
-        "s.csv: line 2: unknown column 'titel' (known: url, name, language, category, interval)",
+        "s.csv: line 2: unknown column 'titel' (known: url, name, language, category, interval, kind)",
         "s.csv: line 2: the header has no 'url' column",
     ]
 

@@ -21,6 +21,7 @@ from bot.ingest.discover import Outcome, discover
 from bot.ingest.doctype import PageKind
 from bot.ingest.fetch import Fetcher, FetchError, FetchErrorKind
 from bot.ingest.sourcespec import SourceSpec
+from bot.ingest.telegram_ref import ChannelRefError, channel_name, is_telegram_ref
 from bot.pipeline.read import ReadError, SourceInfo
 from bot.pipeline.read_kinds import read_channel
 from bot.services.sources import SourceError, clean_url
@@ -82,10 +83,11 @@ async def resolve(spec: SourceSpec, fetcher: Fetcher) -> Resolution:
         return Resolution(found.url, feeds)
     if found.outcome is Outcome.NOT_A_PAGE and found.page is PageKind.SITEMAP:
         return Resolution(url, (Choice(url, SourceKind.SITEMAP),))
+    if found.outcome is Outcome.NOT_A_PAGE and found.page is PageKind.FEED:
+        reason = found.rejected[0].reason if found.rejected else "not a feed"
+        raise SourceError(f"{url} looks like a feed but is none: {reason}", "not_feed")
     if found.outcome is Outcome.NOT_A_PAGE:
-        raise SourceError(
-            f"{url} gave {found.page.value}", "not_a_page", url=url, what=found.page.value
-        )
+        raise SourceError(f"{url} gave {found.page.value}", "not_a_page")
     alternatives = [Choice(sitemap, SourceKind.SITEMAP) for sitemap in found.sitemaps]
     if found.section_page:
         alternatives.append(Choice(found.url, SourceKind.PAGE))
@@ -95,6 +97,17 @@ async def resolve(spec: SourceSpec, fetcher: Fetcher) -> Resolution:
         feeds=False,
         section_links=found.section_links,
     )
+
+
+def check_reference(text: str) -> None:
+    """Nothing, unless `text` is meant as a Telegram channel and cannot be one: SourceError
+    (codes ref_private, ref_invalid_name, ref_not_a_channel) then, saying why."""
+    if not is_telegram_ref(text):
+        return
+    try:
+        channel_name(text)
+    except ChannelRefError as exc:
+        raise SourceError(exc.message, f"ref_{exc.problem.value}", ref=text[:64]) from None
 
 
 async def check_channel(fetcher: Fetcher, settings: Settings, url: str) -> str:
