@@ -148,7 +148,8 @@ def test_toml_unknown_keys_are_named_with_their_line() -> None:
     )
     assert toml_problems(text) == [
         "s.toml: line 4: unknown key 'intervall' (did you mean 'interval'?)",
-        "s.toml: line 4: unknown key 'colour' (known: url, name, language, category, interval, kind)",
+        "s.toml: line 4: unknown key 'colour' "
+        "(known: url, name, language, category, interval, kind)",
     ]
 
 
@@ -274,7 +275,8 @@ def test_csv_header_problems_are_all_reported() -> None:
     assert csv_problems("# sources\nname,,titel,name\nA,,,\n") == [
         "s.csv: line 2: column 2 of the header is empty",
         "s.csv: line 2: column 'name' appears twice",
-        "s.csv: line 2: unknown column 'titel' (known: url, name, language, category, interval, kind)",
+        "s.csv: line 2: unknown column 'titel' "
+        "(known: url, name, language, category, interval, kind)",
         "s.csv: line 2: the header has no 'url' column",
     ]
 

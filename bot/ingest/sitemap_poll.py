@@ -46,8 +46,9 @@ class SitemapPoll:
     """What one poll found. `entries` are the new pages (link, and title, date, language
     and image where a news sitemap gives them), newest first, at most `limit`. The counts
     say what was left out and why (`old`: dated before `since`; `left`: new pages beyond
-    `limit`); `problems` are one line per child sitemap that failed. `etag` and
-    `last_modified` are the sitemap's own validators."""
+    `limit`); `problems` are one line per child sitemap not followed, `unread` counts those
+    that could not be read. `newest` is the newest date an on-site page carries; `etag` and
+    `last_modified` are the sitemap's validators."""
 
     entries: tuple[ParsedEntry, ...]
     sitemaps: tuple[str, ...]
@@ -60,6 +61,8 @@ class SitemapPoll:
     robots: RobotsCache
     old: int = 0
     left: int = 0
+    newest: datetime | None = None
+    unread: int = 0
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
@@ -95,6 +98,7 @@ async def poll_sitemap(
     documents: list[Sitemap] = [top]
     read = [url]
     problems: list[str] = []
+    unread = 0
     if top.kind is SitemapKind.INDEX:
         children = _children(top, url, max_children, problems)
         results = await asyncio.gather(
@@ -103,13 +107,14 @@ async def poll_sitemap(
         for child, result in zip(children, results, strict=True):
             if isinstance(result, str):
                 problems.append(f"{child}: {result}")
+                unread += 1
             elif result.kind is SitemapKind.INDEX:
                 problems.append(f"{child}: a sitemap index inside an index is not followed")
             else:
                 documents.append(result)
                 read.append(child)
     pages = [item for doc in documents if doc.kind is SitemapKind.URLSET for item in doc.urls]
-    entries, counts = await _select(pages, url, seen, robots, limit, since)
+    entries, counts, newest = await _select(pages, url, seen, robots, limit, since)
     return SitemapPoll(
         entries=entries,
         sitemaps=tuple(read),
@@ -122,6 +127,8 @@ async def poll_sitemap(
         robots=robots,
         old=counts["old"],
         left=counts["left"],
+        newest=newest,
+        unread=unread,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
     )
@@ -153,25 +160,10 @@ async def _select(
     robots: RobotsCache,
     limit: int,
     since: datetime | None,
-) -> tuple[tuple[ParsedEntry, ...], dict[str, int]]:
-    """The new, on-site, recent, allowed pages, newest first, `limit` at most, and the
-    counts of those left out."""
-    pages.sort(
-        key=lambda item: (item.date is not None, item.date.timestamp() if item.date else 0),
-        reverse=True,
-    )
-    counts = {"seen": 0, "off_site": 0, "disallowed": 0, "old": 0, "left": 0}
-    candidates: dict[str, SitemapUrl] = {}
-    for item in pages:
-        key = canonical_url(item.url)
-        if key is None or key in candidates:
-            continue
-        if not same_site(item.url, url):
-            counts["off_site"] += 1
-        elif since is not None and item.date is not None and item.date < since:
-            counts["old"] += 1
-        else:
-            candidates[key] = item
+) -> tuple[tuple[ParsedEntry, ...], dict[str, int], datetime | None]:
+    """The new, on-site, recent, allowed pages, newest first, `limit` at most; the counts of
+    those left out; the newest date listed."""
+    candidates, counts, newest = await asyncio.to_thread(_candidates, pages, url, since)
     known = set(await seen(list(candidates))) if candidates else set()
     entries: list[ParsedEntry] = []
     for key, item in candidates.items():
@@ -183,7 +175,36 @@ async def _select(
             counts["disallowed"] += 1
         else:
             entries.append(_entry(item))
-    return tuple(entries), counts
+    return tuple(entries), counts, newest
+
+
+def _candidates(
+    pages: list[SitemapUrl], url: str, since: datetime | None
+) -> tuple[dict[str, SitemapUrl], dict[str, int], datetime | None]:
+    """The on-site pages dated from `since` on (or undated) by canonical URL, newest first;
+    pure, and thousands of them, so callers run it in a thread."""
+    pages = sorted(
+        pages,
+        key=lambda item: (item.date is not None, item.date.timestamp() if item.date else 0),
+        reverse=True,
+    )
+    counts = {"seen": 0, "off_site": 0, "disallowed": 0, "old": 0, "left": 0}
+    candidates: dict[str, SitemapUrl] = {}
+    newest: datetime | None = None
+    for item in pages:
+        key = canonical_url(item.url)
+        if key is None or key in candidates:
+            continue
+        if not same_site(item.url, url):
+            counts["off_site"] += 1
+            continue
+        if item.date is not None and (newest is None or item.date > newest):
+            newest = item.date
+        if since is not None and item.date is not None and item.date < since:
+            counts["old"] += 1
+        else:
+            candidates[key] = item
+    return candidates, counts, newest
 
 
 async def _read(fetcher: Fetcher, url: str, keep: int) -> Sitemap:

@@ -7,20 +7,21 @@ a `ParsedFeed`, with what to remember for the next poll.
 * telegram: the channel's newest preview page and, later, older pages back to the last
   message seen (its id is the reader's state); each message that is an article an entry.
 * sitemap: the pages it lists that are new, recent and allowed by robots.txt, newest first;
-  each page fetched and its article extracted.
+  each page fetched and its article extracted. Its state is a date watermark.
 * page (a section page): the article pages it links to that are new, fetched likewise.
 
 Sitemaps and section pages are read conditionally too, and their validators kept only when
 a poll left nothing behind (no page beyond the limit, none to try again). On a first poll
-only the newest BACKFILL_COUNT pages are fetched: the others are remembered as seen, so
-that a site's archive never floods the chats. A listed page that gives no article, or an
-article older than RECENT, is remembered as well and never fetched again.
+only the newest BACKFILL_COUNT pages are fetched: a section page's other links are
+remembered as seen, a sitemap's fall behind its watermark, so that a site's archive never
+floods the chats. A listed page that gives no article, or an article older than RECENT, is
+remembered and never fetched again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -43,7 +44,10 @@ RECENT: Final = timedelta(days=3)
 """A listed page dated earlier is a site's archive, not news: never published."""
 SECTION_LINKS: Final = 200
 """Article links read from a section page, at most."""
+_INSTANT: Final = timedelta(microseconds=1)
+"""A page dated at the watermark is not new: it was dealt with."""
 LAST_ID: Final = "last_id"
+AFTER: Final = "after"
 
 
 async def read_source(
@@ -111,8 +115,15 @@ async def read_sitemap(
     seen: SeenUrls,
     limit: int | None,
 ) -> Read:
-    """The sitemap's new, recent pages, newest first, each fetched for its article."""
+    """The sitemap's new, recent pages, newest first, each fetched for its article.
+
+    The reader's state is a watermark, the newest date the sitemap listed once every page
+    up to it was dealt with: pages dated earlier are not new. A first poll sets it, so a
+    news site's thousands of listed pages are neither fetched nor stored; only undated
+    pages are remembered one by one."""
     pages = limit or settings.max_entries_per_poll
+    recent = now - RECENT
+    after = _watermark(source.state)
     try:
         poll = await poll_sitemap(
             fetcher,
@@ -120,7 +131,7 @@ async def read_sitemap(
             seen=seen,
             user_agent=settings.user_agent,
             limit=DEFAULT_KEEP if source.backfill else pages,
-            since=now - RECENT,
+            since=max(recent, after + _INSTANT) if after is not None else recent,
             etag=source.etag,
             last_modified=source.last_modified,
         )
@@ -133,12 +144,17 @@ async def read_sitemap(
     notes = [*poll.problems]
     if poll.left:
         notes.append(f"{poll.left} new pages beyond the limit of {pages} wait for the next poll")
-    fetch = _fetched(source, settings, pages)
-    fetched = await _fetch_pages(
-        fetcher, poll.entries, poll.robots, fetch=fetch, since=now - RECENT
-    )
-    complete = not poll.left and not poll.problems and not fetched.retry
-    return _listing_read(
+    listed, fetch = poll.entries, pages
+    if source.backfill:
+        fetch = settings.backfill_count
+        undated = [entry for entry in listed[fetch:] if entry.published is None]
+        listed = (*listed[:fetch], *undated)
+    fetched = await _fetch_pages(fetcher, listed, poll.robots, fetch=fetch, since=recent)
+    complete = not poll.left and not poll.unread and not fetched.retry
+    state: dict[str, Any] | None = None
+    if complete and poll.newest is not None:
+        state = {AFTER: min(poll.newest, now).isoformat()}
+    read = _listing_read(
         source.url,
         "sitemap",
         fetched,
@@ -146,6 +162,7 @@ async def read_sitemap(
         last_modified=poll.last_modified if complete else None,
         notes=notes,
     )
+    return replace(read, state=state)
 
 
 async def read_section(
@@ -265,6 +282,17 @@ def _robots_error(exc: RobotsDisallowed | RobotsUnavailable, url: str) -> ReadEr
     if isinstance(exc, RobotsDisallowed):
         return ReadError("robots", exc.message, "robots_disallowed", site=site)
     return ReadError("robots", exc.message, "robots_unavailable", site=site)
+
+
+def _watermark(state: Mapping[str, Any]) -> datetime | None:
+    value = state.get(AFTER)
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _fetched(source: SourceInfo, settings: Settings, limit: int) -> int:

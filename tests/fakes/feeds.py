@@ -1,7 +1,9 @@
-"""Feed documents written here for tests (self-written fixtures, not real publishers' data)."""
+"""Feed documents, sitemaps and pages written here for tests (self-written fixtures, not real
+publishers' data)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -56,13 +58,65 @@ def rss(
     return "\n".join(parts).encode(encoding)
 
 
-def article_page(title: str, paragraphs: list[str], *, lang: str = "en") -> bytes:
+def article_page(
+    title: str, paragraphs: list[str], *, lang: str = "en", published: datetime | None = None
+) -> bytes:
     """An article page with navigation and footer noise around the story."""
     body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     direction = "rtl" if lang == "ar" else "ltr"
+    date = (
+        f'<meta property="article:published_time" content="{published.isoformat()}">'
+        if published is not None
+        else ""
+    )
     return f"""<!doctype html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">
-<title>{escape(title)}</title></head><body>
+<title>{escape(title)}</title>{date}</head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
 <article><h1>{escape(title)}</h1>{body}</article>
 <footer>Copyright Example News. <a href="/privacy">Privacy</a></footer>
+</body></html>""".encode()
+
+
+def sitemap(pages: Sequence[tuple[str, datetime | None]], *, titles: Sequence[str] = ()) -> bytes:
+    """A sitemap of `pages` (absolute URL, last modified); with `titles`, a Google News
+    sitemap whose entries carry them and their publication dates."""
+    rows = []
+    for index, (url, when) in enumerate(pages):
+        date = when.isoformat() if when is not None else None
+        if titles:
+            rows.append(
+                f"<url><loc>{escape(url)}</loc><news:news><news:publication>"
+                "<news:name>Example News</news:name><news:language>en</news:language>"
+                f"</news:publication><news:publication_date>{date}</news:publication_date>"
+                f"<news:title>{escape(titles[index])}</news:title></news:news></url>"
+            )
+        else:
+            lastmod = f"<lastmod>{date}</lastmod>" if date else ""
+            rows.append(f"<url><loc>{escape(url)}</loc>{lastmod}</url>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{"".join(rows)}</urlset>'
+    ).encode()
+
+
+def sitemap_index(urls: Sequence[str]) -> bytes:
+    rows = "".join(f"<sitemap><loc>{escape(url)}</loc></sitemap>" for url in urls)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex '
+        f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</sitemapindex>'
+    ).encode()
+
+
+def section_page(links: Sequence[tuple[str, str]], *, title: str = "Politics") -> bytes:
+    """A site's section page: navigation, then the stories' links (path, headline) in <main>."""
+    items = "".join(
+        f'<article><h2><a href="{escape(path)}">{escape(text)}</a></h2></article>'
+        for path, text in links
+    )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{escape(title)}</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/tag/budget">Budget</a></nav>
+<main><h1>{escape(title)}</h1>{items}</main>
+<footer><a href="/about">About us</a> <a href="/privacy">Privacy</a></footer>
 </body></html>""".encode()
