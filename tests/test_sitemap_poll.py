@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 
 import pytest
 
@@ -294,3 +295,58 @@ def test_the_listing_fills_what_the_page_lacks() -> None:
     assert entry.link == "https://example.com/a"
     assert html_to_text(entry.title) == "عنوان & المصدر"
     assert html_to_text(entry.content).startswith("الفقرة الأولى")
+
+
+async def test_the_lookup_is_asked_once_pages_before_since_are_old_and_validators_kept(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    server.add(
+        "/sitemap.xml",
+        urlset(
+            server,
+            ("/news/1", "2024-05-01T08:00:00Z"),
+            ("/news/2", "2024-05-02T08:00:00Z"),
+            ("/news/3", "2024-05-03T08:00:00Z"),
+        ),
+        content_type=XML,
+    )
+    asked: list[list[str]] = []
+
+    async def lookup(keys: Sequence[str]) -> set[str]:
+        asked.append(list(keys))
+        return set()
+
+    since = datetime(2024, 5, 2, tzinfo=UTC)
+    poll = await poll_sitemap(
+        fetcher, server.url("/sitemap.xml"), seen=lookup, user_agent=AGENT, limit=10, since=since
+    )
+    assert [e.link for e in poll.entries] == [server.url("/news/3"), server.url("/news/2")]
+    assert (poll.old, poll.newest) == (1, datetime(2024, 5, 3, 8, tzinfo=UTC))
+    assert asked == [[canonical_url(server.url(p)) for p in ("/news/3", "/news/2")]]
+    assert poll.etag is not None
+
+    again = await poll_sitemap(
+        fetcher,
+        server.url("/sitemap.xml"),
+        seen=lookup,
+        user_agent=AGENT,
+        limit=10,
+        etag=poll.etag,
+        last_modified=poll.last_modified,
+    )
+    assert again.not_modified
+    assert again.entries == ()
+    assert server.requests_to("/sitemap.xml")[-1].status == 304
+
+
+async def test_a_child_sitemap_that_cannot_be_read_is_counted(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    server.add("/one.xml", urlset(server, ("/news/1", "2024-05-01")), content_type=XML)
+    server.add("/index.xml", index(server, "/one.xml", "/gone.xml"), content_type=XML)
+    poll = await poll_sitemap(
+        fetcher, server.url("/index.xml"), seen=nothing_seen, user_agent=AGENT, limit=5
+    )
+    assert [e.link for e in poll.entries] == [server.url("/news/1")]
+    assert poll.unread == 1
+    assert "404" in poll.problems[0]

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.ingest.opml import read_opml, write_opml
+from bot.ingest.opml import export_opml, read_opml, write_opml
 from bot.ingest.sourcelist import parse_source_text, read_source_file
 from bot.ingest.sourcespec import (
     MAX_INTERVAL_SECONDS,
     SourceListError,
     SourceSpec,
     TextFormat,
+    make_spec,
     parse_interval,
 )
 
@@ -788,3 +789,79 @@ def spec_lists(draw: st.DrawFn) -> list[SourceSpec]:
 @given(spec_lists())
 def test_write_opml_round_trip_property(specs: list[SourceSpec]) -> None:
     assert read_opml(write_opml(specs)) == specs
+
+
+# Source kinds
+
+
+def test_a_kind_column_and_telegram_addresses_in_a_sources_file() -> None:
+    text = (
+        "url,name,kind\n"
+        "https://example.com/feed.xml,Example,\n"
+        "https://example.com/news-sitemap.xml,,sitemap\n"
+        "https://example.com/politics/,Politics,page\n"
+        "@EnabBaladi,,\n"
+        "t.me/s/another_channel,,telegram\n"
+        "third_channel,,telegram\n"
+    )
+    specs = parse_source_text(text, fmt="csv", source="s.csv")
+    assert [(s.url, s.kind) for s in specs] == [
+        ("https://example.com/feed.xml", None),
+        ("https://example.com/news-sitemap.xml", "sitemap"),
+        ("https://example.com/politics/", "page"),
+        ("https://t.me/enabbaladi", "telegram"),
+        ("https://t.me/another_channel", "telegram"),
+        ("https://t.me/third_channel", "telegram"),
+    ]
+
+
+def test_a_kind_in_toml_and_the_problems_kinds_can_have() -> None:
+    specs = parse_source_text(
+        '[[source]]\nurl = "https://t.me/enabbaladi"\nname = "عنب بلدي"\n', fmt="toml"
+    )
+    assert specs == [SourceSpec("https://t.me/enabbaladi", "عنب بلدي", kind="telegram")]
+    assert toml_problems(
+        '[[source]]\nurl = "https://example.com/x"\nkind = "podcast"\n\n'
+        '[[source]]\nurl = "https://t.me/enabbaladi"\nkind = "sitemap"\n\n'
+        '[[source]]\nurl = "https://t.me/+AbCdEf123"\n\n'
+        '[[source]]\nurl = "@EnabBaladi"\n\n[[source]]\nurl = "t.me/enabbaladi"\n'
+    ) == [
+        "s.toml: line 1: kind 'podcast' is not one of feed, telegram, sitemap, page",
+        "s.toml: line 5: url 'https://t.me/enabbaladi' is a Telegram channel, not a sitemap",
+        "s.toml: line 9: url 'https://t.me/+AbCdEf123': an invite or private link: only "
+        "public channels (t.me/NAME) can be followed",
+        "s.toml: line 12: url 'https://t.me/enabbaladi' is listed twice (first at line 5)",
+        "s.toml: line 15: url 'https://t.me/enabbaladi' is listed twice (first at line 5)",
+    ]
+
+
+def test_make_spec_takes_a_channel_by_name_and_any_kind() -> None:
+    assert make_spec({"url": "@Nashra_News"}) == SourceSpec(
+        "https://t.me/nashra_news", kind="telegram"
+    )
+    assert make_spec({"url": "https://example.com/", "kind": "PAGE"}).kind == "page"
+    with pytest.raises(SourceListError) as excinfo:
+        make_spec({"url": "@no"})
+    assert "is not a Telegram username" in str(excinfo.value)
+
+
+def test_opml_export_keeps_feeds_and_names_the_sources_it_leaves_out() -> None:
+    specs = [
+        SourceSpec("https://example.com/feed.xml", "Example"),
+        SourceSpec("https://t.me/enabbaladi", kind="telegram"),
+        SourceSpec("https://example.com/sitemap.xml", kind="sitemap"),
+        SourceSpec("https://example.org/rss", kind="feed"),
+    ]
+    exported = export_opml(specs)
+    assert [s.url for s in exported.feeds] == [
+        "https://example.com/feed.xml",
+        "https://example.org/rss",
+    ]
+    assert [(s.url, s.kind) for s in exported.left_out] == [
+        ("https://t.me/enabbaladi", "telegram"),
+        ("https://example.com/sitemap.xml", "sitemap"),
+    ]
+    assert [s.url for s in read_opml(exported.document)] == [
+        "https://example.com/feed.xml",
+        "https://example.org/rss",
+    ]
