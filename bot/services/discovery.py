@@ -21,7 +21,7 @@ from bot.ingest.discover import Outcome, discover
 from bot.ingest.doctype import PageKind
 from bot.ingest.fetch import Fetcher, FetchError, FetchErrorKind
 from bot.ingest.sourcespec import SourceSpec
-from bot.ingest.telegram_ref import ChannelRefError, channel_name, is_telegram_ref
+from bot.ingest.telegram_ref import ChannelRefError, RefProblem, channel_name, is_telegram_ref
 from bot.pipeline.read import ReadError, SourceInfo
 from bot.pipeline.read_kinds import read_channel
 from bot.services.sources import SourceError, clean_url
@@ -107,7 +107,8 @@ def check_reference(text: str) -> None:
     try:
         channel_name(text)
     except ChannelRefError as exc:
-        raise SourceError(exc.message, f"ref_{exc.problem.value}", ref=text[:64]) from None
+        values = {"ref": text[:64]} if exc.problem is RefProblem.INVALID_NAME else {}
+        raise SourceError(exc.message, f"ref_{exc.problem.value}", **values) from None
 
 
 async def check_channel(fetcher: Fetcher, settings: Settings, url: str) -> str:
