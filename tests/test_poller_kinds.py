@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.compose.post import post_content
 from bot.ingest.fetch import Fetcher
@@ -16,7 +16,7 @@ from bot.ingest.sourcespec import make_spec
 from bot.pipeline.poller import Poller, PollStatus
 from bot.services.audit import CLI
 from bot.services.catalog import CategoryCache
-from bot.services.sources import add_source
+from bot.services.sources import add_source, sync_sources
 from storage.models import ArticleStatus, Source
 from tests.conftest import Database, evalset
 from tests.fakes.feed_server import FeedServer
@@ -509,3 +509,41 @@ async def test_a_section_source_that_is_no_web_page_records_why(
     assert outcome.status is PollStatus.ERROR
     assert "not a web page" in (outcome.error or "")
     assert (await source_row(database, source_id)).last_error_kind == "parse"
+
+
+async def test_a_source_whose_kind_changes_is_read_afresh(
+    database: Database, server: FeedServer, make_poller: PollerFactory, clock: Clock
+) -> None:
+    now = datetime.now(UTC)
+    paths = serve_stories(server, "politics", range(0, 5), published=now)
+    server.add("/politics/", section_page([(p, p) for p in paths]), content_type=HTML)
+    url = server.url("/politics/")
+    async with database.sessions.begin() as session:
+        await sync_sources(session, [make_spec({"url": url})], actor=CLI)
+    source_id = (await articles_source(database, url)).id
+    await set_state(database, source_id, first_polled=True, etag='"old"', reader_state={"x": 1})
+    poller = make_poller()
+    [as_feed] = await poller.poll_due()
+    assert as_feed.status is PollStatus.ERROR  # a web page is no feed
+
+    async with database.sessions.begin() as session:
+        report = await sync_sources(session, [make_spec({"url": url, "kind": "page"})], actor=CLI)
+    assert report.updated == [url]
+    source = await source_row(database, source_id)
+    assert (source.kind, source.first_polled, source.etag, source.reader_state) == (
+        "page",
+        False,
+        None,
+        None,
+    )
+    clock.advance(86_400)
+    [as_page] = await poller.poll_due()
+    assert as_page.status is PollStatus.BACKFILL, as_page.error  # not a flood of five posts
+    assert all(server.requests_to(p) == [] for p in paths)
+
+
+async def articles_source(database: Database, url: str) -> Source:
+    async with database.sessions() as session:
+        found = await session.scalar(select(Source).where(Source.url == url))
+        assert found is not None
+        return found

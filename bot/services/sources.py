@@ -241,6 +241,8 @@ async def sync_sources(
             after[url] = values
         elif any(getattr(source, key) != value for key, value in values.items()):
             before[url] = {key: getattr(source, key) for key in values}
+            if source.kind != values["kind"]:
+                _read_afresh(source)
             for key, value in values.items():
                 setattr(source, key, value)
             report.updated.append(url)
@@ -260,6 +262,15 @@ async def sync_sources(
     if before or after:
         await record(session, actor, "source.sync", None, before=before, after=after)
     return report
+
+
+def _read_afresh(source: Source) -> None:
+    """A source whose kind changes starts over: what its old reader kept means nothing to
+    the new one, and its next poll is a first poll (a backfill, not a flood)."""
+    source.first_polled = False
+    source.etag = source.last_modified = None
+    source.reader_state = None
+    source.format = None
 
 
 async def import_sources(
