@@ -21,7 +21,7 @@ from storage.models import ArticleStatus, Source
 from tests.conftest import Database, evalset
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feeds import article_page, section_page, sitemap, sitemap_index
-from tests.test_poller import Clock, articles_of, settings_for, source_row
+from tests.test_poller import Clock, articles_of, make_all_due, settings_for, source_row
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -406,6 +406,7 @@ async def test_a_sitemap_of_fifty_thousand_urls_and_an_index_listing_itself_stay
         content_type=XML,
     )
     source_id = await add(database, server.url("/index.xml"), "sitemap")
+    await make_all_due(database)  # building the sitemap may take longer than the clock's lead
     # A read timeout above the connection pool's keep-alive: aiohttp 3.14 re-arms it on a
     # pooled connection after a large body (aio-libs/aiohttp#12953), failing its next use.
     poller = make_poller(fetch_read_timeout=20.0)
@@ -485,6 +486,7 @@ async def test_a_section_page_with_five_thousand_links_stays_bounded(
     links = [(f"/politics/2026/{i:05d}-a-story-about-the-city", f"Story {i}") for i in range(5_000)]
     server.add("/politics/", section_page(links), content_type=HTML)
     source_id = await add(database, server.url("/politics/"), "page")
+    await make_all_due(database)
     poller = make_poller(max_entries_per_poll=5)
 
     [first] = await poller.poll_due()
