@@ -22,6 +22,7 @@ from bot.runtime import open_database, open_runtime
 from bot.services.errors import ServiceError
 from bot.services.outbox import outbox_report
 from bot.services.preview import PreviewError
+from bot.services.sources import SourceError
 from bot.services.summaries import summarize_jsonl
 from bot.settings import Settings, SettingsError, load_settings
 from storage import sources as source_store
@@ -178,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _blocked(exc: Exception) -> bool:
+    """Whether a private or local address was refused (by a fetch, or a source's look)."""
+    if isinstance(exc, FetchError):
+        return exc.kind is FetchErrorKind.BLOCKED
+    return isinstance(exc, SourceError) and exc.code == "blocked"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -191,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(command(settings, args))
     except (ServiceError, RoleError, SourceListError, PreviewError, FetchError, OSError) as exc:
         print(f"nashra: {exc}", file=sys.stderr)
-        if isinstance(exc, FetchError) and exc.kind is FetchErrorKind.BLOCKED:
+        if _blocked(exc):
             print(BLOCKED_HINT, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from typing import Final
 from telegram import InputFile, Update
 
 from bot.context import bot_context
-from bot.i18n import Html, t_html
+from bot.i18n import Html, t_html, tn_html
 from bot.ingest.opml import export_opml, read_opml
 from bot.ingest.sourcespec import SourceListError
 from bot.services import sources as service
@@ -98,7 +98,7 @@ async def export_sources(update: Update, context: Context, actor: Actor) -> None
     if exported.feeds:
         await message.reply_document(
             InputFile(exported.document, filename="nashra-sources.opml"),
-            caption=t_html("admin_sources.export.caption", language, count=len(exported.feeds)),
+            caption=tn_html("admin_sources.export.caption", language, len(exported.feeds)),
             parse_mode="HTML",
         )
     if exported.left_out:
@@ -107,15 +107,10 @@ async def export_sources(update: Update, context: Context, actor: Actor) -> None
         if len(exported.left_out) > len(listed):
             lines.append("…")
         key = "left_out" if exported.feeds else "no_feeds"
-        await reply(
-            update,
-            t_html(
-                f"admin_sources.export.{key}",
-                language,
-                count=len(exported.left_out),
-                sources=Html("\n".join(lines)),
-            ),
-        )
+        sources = Html("\n".join(lines))
+        count = len(exported.left_out)
+        text = tn_html(f"admin_sources.export.{key}", language, count, sources=sources)
+        await reply(update, text)
 
 
 def _named(url: str, kind: str | None, language: str) -> str:

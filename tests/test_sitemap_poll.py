@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
+from aiohttp import web
 
 from bot.ingest.article_page import SeenUrls, article_entry, fetch_articles, nothing_seen
 from bot.ingest.entry import ParsedEntry
@@ -350,3 +352,28 @@ async def test_a_child_sitemap_that_cannot_be_read_is_counted(
     assert [e.link for e in poll.entries] == [server.url("/news/1")]
     assert poll.unread == 1
     assert "404" in poll.problems[0]
+
+
+async def test_a_page_not_fetched_by_the_deadline_is_left_for_a_later_poll(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    arabic = evalset("pages", "newspaper4k", "html", "arabic_article.html").read_bytes()
+    server.add("/news/quick-story-1", arabic, content_type="text/html")
+    release = asyncio.Event()
+
+    async def never(request: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.Response(text="late")
+
+    server.add_handler("/news/stuck-story-2", never)
+    listed = [
+        ParsedEntry(link=server.url("/news/quick-story-1")),
+        ParsedEntry(link=server.url("/news/stuck-story-2")),
+    ]
+    try:
+        pages = await fetch_articles(fetcher, listed, concurrency=1, deadline=5.0)
+    finally:
+        release.set()
+    assert pages[0].entry is not None
+    assert (pages[1].entry, pages[1].retry) == (None, True)
+    assert pages[1].problem == "not fetched in time"

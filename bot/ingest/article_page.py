@@ -17,9 +17,17 @@ from typing import Final
 
 from bot.ingest.entry import ParsedEntry
 from bot.ingest.extract import extract_article
-from bot.ingest.fetch import ARTICLE_ACCEPT, Fetcher, FetchError, FetchErrorKind, FetchResult
+from bot.ingest.fetch import (
+    ARTICLE_ACCEPT,
+    Fetcher,
+    FetchError,
+    FetchErrorKind,
+    FetchPool,
+    FetchResult,
+)
 from bot.ingest.parse_common import text_html
 from bot.ingest.robots import RobotsCache, RobotsUnavailable
+from bot.text.clean import title_or_lead
 
 MIN_TEXT_CHARS: Final = 40
 """Less main text than this is a page's leftovers (a menu, a caption), not an article."""
@@ -73,7 +81,12 @@ def article_entry(
     if article is None or len(article.text) < MIN_TEXT_CHARS:
         return None
     base = listed or ParsedEntry(link=url)
-    title = article.title or html.unescape(base.title)
+    # A page without a title gets its text's first words as one: the listing's title (a news
+    # sitemap's) is better than that.
+    own = article.title or ""
+    listed_title = html.unescape(base.title)
+    stand_in = not own or own == title_or_lead("", article.text)
+    title = listed_title if listed_title and stand_in else own
     return replace(
         base,
         link=base.link or url,
@@ -87,14 +100,44 @@ def article_entry(
 
 
 async def fetch_articles(
-    fetcher: Fetcher, listed: Sequence[ParsedEntry], *, robots: RobotsCache | None = None
+    fetcher: Fetcher,
+    listed: Sequence[ParsedEntry],
+    *,
+    robots: RobotsCache | None = None,
+    concurrency: int | None = None,
+    deadline: float | None = None,
 ) -> list[ArticlePage]:
     """Each listed entry's page fetched and extracted, in the order given.
 
     With `robots`, a page its site's robots.txt disallows (or whose robots.txt cannot be
-    read) is not fetched. Concurrency is the fetcher's (overall and per host).
+    read) is not fetched. The pages go through the fetcher's page pool, with its limits
+    (overall, per site and per address), so they never hold up a source's own document;
+    `concurrency` bounds those of this call in flight at once, and a page not done
+    `deadline` seconds from now is given up (`retry`: a later poll tries it again).
     """
-    return list(await asyncio.gather(*(_one(fetcher, entry, robots) for entry in listed)))
+    gate = asyncio.Semaphore(concurrency) if concurrency else None
+
+    async def one(entry: ParsedEntry) -> ArticlePage:
+        if gate is None:
+            return await _one(fetcher, entry, robots)
+        async with gate:
+            return await _one(fetcher, entry, robots)
+
+    tasks = [asyncio.create_task(one(entry)) for entry in listed]
+    if not tasks:
+        return []
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=deadline)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return [
+        task.result()
+        if task in done
+        else ArticlePage(entry.link or "", problem="not fetched in time", retry=True)
+        for task, entry in zip(tasks, listed, strict=True)
+    ]
 
 
 async def _one(fetcher: Fetcher, listed: ParsedEntry, robots: RobotsCache | None) -> ArticlePage:
@@ -108,7 +151,7 @@ async def _one(fetcher: Fetcher, listed: ParsedEntry, robots: RobotsCache | None
         except RobotsUnavailable as exc:
             return ArticlePage(url, problem=exc.message, retry=True)
     try:
-        page: FetchResult = await fetcher.fetch(url, accept=ARTICLE_ACCEPT)
+        page: FetchResult = await fetcher.fetch(url, accept=ARTICLE_ACCEPT, pool=FetchPool.PAGES)
     except FetchError as exc:
         status = exc.status or 0
         retry = exc.kind in _PASSING or status >= 500 or status == 429

@@ -121,7 +121,7 @@ async def read_sitemap(
     up to it was dealt with: pages dated earlier are not new. A first poll sets it, so a
     news site's thousands of listed pages are neither fetched nor stored; only undated
     pages are remembered one by one."""
-    pages = limit or settings.max_entries_per_poll
+    pages = _budget(settings, limit)
     recent = now - RECENT
     after = _watermark(source.state)
     try:
@@ -146,10 +146,10 @@ async def read_sitemap(
         notes.append(f"{poll.left} new pages beyond the limit of {pages} wait for the next poll")
     listed, fetch = poll.entries, pages
     if source.backfill:
-        fetch = settings.backfill_count
+        fetch = min(settings.backfill_count, pages)
         undated = [entry for entry in listed[fetch:] if entry.published is None]
         listed = (*listed[:fetch], *undated)
-    fetched = await _fetch_pages(fetcher, listed, poll.robots, fetch=fetch, since=recent)
+    fetched = await _fetch_pages(fetcher, settings, listed, poll.robots, fetch=fetch, since=recent)
     complete = not poll.left and not poll.unread and not fetched.retry
     state: dict[str, Any] | None = None
     if complete and poll.newest is not None:
@@ -175,7 +175,7 @@ async def read_section(
     limit: int | None,
 ) -> Read:
     """The article pages the section page links to that are new, each fetched."""
-    pages = limit or settings.max_entries_per_poll
+    pages = _budget(settings, limit)
     try:
         poll = await poll_section(
             fetcher,
@@ -198,7 +198,7 @@ async def read_section(
         notes.append(f"{poll.left} new pages beyond the limit of {pages} wait for the next poll")
     fetch = _fetched(source, settings, pages)
     fetched = await _fetch_pages(
-        fetcher, poll.entries, poll.robots, fetch=fetch, since=now - RECENT
+        fetcher, settings, poll.entries, poll.robots, fetch=fetch, since=now - RECENT
     )
     complete = not poll.left and not fetched.retry
     return _listing_read(
@@ -223,6 +223,7 @@ class _Pages:
 
 async def _fetch_pages(
     fetcher: Fetcher,
+    settings: Settings,
     listed: Sequence[ParsedEntry],
     robots: RobotsCache,
     *,
@@ -233,7 +234,13 @@ async def _fetch_pages(
     to_fetch = listed[:fetch]
     sorted_out = _Pages(remembered=list(listed[fetch:]))
     problems = 0
-    found = await fetch_articles(fetcher, to_fetch, robots=robots)
+    found = await fetch_articles(
+        fetcher,
+        to_fetch,
+        robots=robots,
+        concurrency=settings.fulltext_per_poll,
+        deadline=settings.fulltext_deadline_seconds,
+    )
     for entry, page in zip(to_fetch, found, strict=True):
         if page.entry is not None and _recent(page.entry, since):
             sorted_out.articles.append(page.entry)
@@ -277,6 +284,12 @@ def _listing_read(
     )
 
 
+def _budget(settings: Settings, limit: int | None) -> int:
+    """Listed pages fetched in one poll: MAX_ENTRIES_PER_POLL (or `limit`), and no more
+    than the page budget every poll has for full text (FULLTEXT_MAX_PAGES)."""
+    return min(limit or settings.max_entries_per_poll, settings.fulltext_max_pages)
+
+
 def _robots_error(exc: RobotsDisallowed | RobotsUnavailable, url: str) -> ReadError:
     site = urlsplit(url).netloc
     if isinstance(exc, RobotsDisallowed):
@@ -297,7 +310,7 @@ def _watermark(state: Mapping[str, Any]) -> datetime | None:
 
 def _fetched(source: SourceInfo, settings: Settings, limit: int) -> int:
     """Pages fetched for their articles: on a first poll only the newest BACKFILL_COUNT."""
-    return settings.backfill_count if source.backfill else limit
+    return min(settings.backfill_count, limit) if source.backfill else limit
 
 
 def _recent(entry: ParsedEntry, since: datetime) -> bool:

@@ -15,7 +15,7 @@ from bot.compose.compose import CategorySet
 from bot.compose.post import post_content, post_for
 from bot.compose.render import RenderedPost, render_plain
 from bot.ingest.entry import ParsedEntry, ParsedFeed
-from bot.ingest.fetch import ARTICLE_ACCEPT, FetchError
+from bot.ingest.fetch import ARTICLE_ACCEPT, FetchError, FetchPool
 from bot.ingest.parse import FeedParseError
 from bot.ingest.sourcespec import SourceSpec
 from bot.pipeline.articles import Pipeline
@@ -76,7 +76,7 @@ async def preview_page(
     """The post of one article page (an HTML page that offers no feed).
 
     Raises FetchError, or PreviewError when the page holds no article."""
-    result = await pipeline.fetcher.fetch(url, accept=ARTICLE_ACCEPT)
+    result = await pipeline.fetcher.fetch(url, accept=ARTICLE_ACCEPT, pool=FetchPool.PAGES)
     try:
         feed = page_document(result)
     except NotReadable as exc:
