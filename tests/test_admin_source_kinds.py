@@ -283,3 +283,11 @@ def test_every_refusal_a_reader_or_an_address_gives_has_its_text_in_both_languag
     for code, values in codes.items():
         for language in ("ar", "en"):
             assert placeholders(CATALOGS[language][f"admin_sources.error.{code}"]) == values, code
+
+
+async def test_a_private_address_is_refused_before_anything_is_fetched(world: World) -> None:
+    bot = world.bot
+    [refused] = await bot.command(EN_USER, EN_USER, "/addsource http://169.254.169.254/latest/")
+    assert refused.plain_text.startswith("That address is refused")
+    assert "FETCH_ALLOW_NETWORKS" in refused.plain_text
+    assert await _sources(bot.db) == []

@@ -243,3 +243,16 @@ async def test_sync_files_say_each_sources_kind(database: Database, tmp_path: Pa
         ("https://example.com/news-sitemap.xml", "sitemap"),
         ("https://example.com/feed.xml", "feed"),
     ]
+
+
+@pytest.mark.parametrize("kind", [[], ["--kind", "feed"]])
+async def test_add_refuses_a_private_address_up_front_naming_the_setting(
+    database: Database, kind: list[str]
+) -> None:
+    code, _, err = await nashra(
+        "sources", "add", "http://10.0.0.5/feed.xml", *kind, database_url=database.url
+    )
+    assert code == 2
+    assert "refused: 10.0.0.5 is a private address" in err
+    assert "FETCH_ALLOW_NETWORKS" in err
+    assert await _source(database) is None

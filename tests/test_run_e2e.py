@@ -158,9 +158,9 @@ async def test_a_reader_subscribes_with_the_keyboard_and_receives_only_her_categ
         assert greeting.reply_markup is not None
         assert f"sub:v1:{politics}" in str(greeting.reply_markup)
         answer = await bot.press(READER, READER, greeting.message_id, f"sub:v1:{politics}")
-        assert answer == "تم الاشتراك: سياسة"
+        assert answer == "اشتركت في: سياسة"
         await wait_until(lambda: greeting.edit_count == 1, 30)
-        assert "✅ سياسة" in str(greeting.reply_markup)
+        assert "'✅ مشترك'" in str(greeting.reply_markup)
         assert await bot.subscriptions(READER) == {"politics"}
 
         # In the group a member can change nothing, by command or by keyboard; an admin can.
@@ -172,7 +172,7 @@ async def test_a_reader_subscribes_with_the_keyboard_and_receives_only_her_categ
         assert keyboard.edit_count == 0
         assert await bot.subscriptions(GROUP) == set()
         done = await bot.press(GROUP, ADMIN, keyboard.message_id, f"sub:v1:{economy}")
-        assert done == "تم الاشتراك: اقتصاد"
+        assert done == "اشتركت في: اقتصاد"
         await wait_until(lambda: keyboard.edit_count == 1, 30)
         assert await bot.subscriptions(GROUP) == {"economy"}
         assert await bot.subscriptions(READER) == {"politics"}

@@ -116,6 +116,9 @@ class FetchResult:
     elapsed: float
 
 
+KEEPALIVE_SECONDS = 15.0
+
+
 def make_connector(
     settings: Settings, *, resolver: AbstractResolver | None = None
 ) -> aiohttp.TCPConnector:
@@ -132,6 +135,9 @@ def make_connector(
         limit=max(settings.fetch_concurrency, settings.fulltext_concurrency),
         limit_per_host=0,
         resolver=resolver,
+        # An idle pooled connection is closed before a read timeout could have been left
+        # armed on it (aiohttp 3.14's regression, aio-libs/aiohttp#12953) and fire on reuse.
+        keepalive_timeout=min(KEEPALIVE_SECONDS, settings.fetch_read_timeout * 0.8),
     )
 
 

@@ -21,6 +21,7 @@ from bot.ingest.discover import Outcome, discover
 from bot.ingest.doctype import PageKind
 from bot.ingest.fetch import Fetcher, FetchError, FetchErrorKind
 from bot.ingest.sourcespec import SourceSpec
+from bot.ingest.ssrf import address_problem
 from bot.ingest.telegram_ref import ChannelRefError, RefProblem, channel_name, is_telegram_ref
 from bot.pipeline.read import ReadError, SourceInfo
 from bot.pipeline.read_kinds import read_channel
@@ -66,8 +67,12 @@ class Resolution:
 
 async def resolve(spec: SourceSpec, fetcher: Fetcher) -> Resolution:
     """What `spec.url` offers. Raises SourceError (codes bad_url, blocked, http_status,
-    timeout, fetch, not_a_page) when it offers nothing to follow."""
+    timeout, fetch, not_a_page) when it offers nothing to follow; an address the fetcher
+    would refuse (private, loopback, link-local …) is refused here, before anything else."""
     url = clean_url(spec.url)
+    problem = await address_problem(url, fetcher.settings.fetch_allow_networks)
+    if problem is not None:
+        raise SourceError(f"refused: {problem}", "blocked")
     if spec.kind is not None:
         return Resolution(url, (Choice(url, SourceKind(spec.kind), spec.name or ""),))
     try:
