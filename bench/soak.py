@@ -71,6 +71,7 @@ class Sampler:
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.samples: list[tuple[float, float, float]] = []  # seconds, rss MB, cpu s
+        self.threads = 0
         self.started = time.monotonic()
 
     async def run(self) -> None:
@@ -83,6 +84,7 @@ class Sampler:
             with self.process.oneshot():
                 rss = self.process.memory_info().rss / 2**20
                 cpu = self.process.cpu_times()
+                self.threads = max(self.threads, self.process.num_threads())
         except psutil.Error:
             return
         self.samples.append((time.monotonic() - self.started, rss, cpu.user + cpu.system))
@@ -306,7 +308,8 @@ def _problems(
         problems.append(f"duplicates: {dict(result.duplicates)}")
     if result.misdelivered:
         problems.append(f"{result.misdelivered} stories reached chats that were not owed them")
-    if bad := {k: v for k, v in result.gone.items() if k not in ("excluded", "403 answers")}:
+    fine = ("excluded", "403 answers", "not sent to since")
+    if bad := {k: v for k, v in result.gone.items() if k not in fine}:
         problems.append(f"chats that left were not excluded: {bad}")
     if result.migrated["not moved"]:
         problems.append(f"{result.migrated['not moved']} migrated groups were not moved")
@@ -353,7 +356,10 @@ def print_figures(
     minutes = [sampler.at(60 * m) for m in range(1, int(sampler.samples[-1][0] // 60) + 1)]
     curve = " ".join(f"{rss:.0f}" for _, rss, _ in minutes)
     wall = sampler.samples[-1][0]
-    print(f"memory: rss each minute (MB): {curve}; at the end {sampler.samples[-1][1]:.0f}")
+    print(
+        f"memory: rss each minute (MB): {curve}; at the end {sampler.samples[-1][1]:.0f}; "
+        f"at most {sampler.threads} threads"
+    )
     per_message = 1000 * cpu / max(received.messages, 1)
     per_article = 1000 * cpu / max(result.delivered, 1)
     print(

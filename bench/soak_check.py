@@ -53,7 +53,7 @@ class Received:
     items: dict[int, Counter[Key]] = field(default_factory=lambda: defaultdict(Counter))
     methods: Counter[str] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)  # "429", "injected 502" …
-    refused_chats: Counter[int] = field(default_factory=Counter)  # 403s by chat
+    refused_chats: Counter[tuple[int, int]] = field(default_factory=Counter)  # (chat, status)
     injected_chats: set[int] = field(default_factory=set)
     events: dict[int, str] = field(default_factory=dict)
     moved: dict[int, int] = field(default_factory=dict)  # new id → the plan's id
@@ -81,8 +81,7 @@ class Received:
                 received.refusals[f"{'injected ' if record['i'] else ''}{record['s']}"] += 1
                 if record["i"]:
                     received.injected_chats.add(chat)
-                if record["s"] == 403:
-                    received.refused_chats[received.moved.get(chat, chat)] += 1
+                received.refused_chats[(received.moved.get(chat, chat), record["s"])] += 1
         return received
 
     @property
@@ -267,22 +266,33 @@ async def _ledger(
 
 
 def _leavers(received: Received, stored: dict[int, StoredChat], result: Verdict) -> None:
+    """Chats that left are inactive with nothing waiting; a group that migrated has its new
+    id. A deleted account or a migration sends no update: the bot learns of it only from the
+    answer to a send, so one that was never sent to again is only counted."""
     for chat, event in received.events.items():
+        refused = received.refused_chats
         if event == Event.MIGRATED:
             new = next(n for n, old in received.moved.items() if old == chat)
             row = stored.get(new)
-            fine = row is not None and row.active and chat not in stored
-            result.migrated["moved" if fine else "not moved"] += 1
+            if not refused[(chat, 400)]:
+                result.migrated["not sent to since"] += 1
+            elif row is not None and row.active and chat not in stored:
+                result.migrated["moved"] += 1
+            else:
+                result.migrated["not moved"] += 1
+                result.example(f"group {chat} migrated to {new} and was not moved")
             continue
         row = stored.get(chat)
-        if row is None or row.active:
+        result.gone["403 answers"] += refused[(chat, 403)]
+        if event == Event.DEACTIVATED and not refused[(chat, 403)]:
+            result.gone["not sent to since"] += 1
+        elif row is None or row.active:
             result.gone["still active"] += 1
             result.example(f"chat {chat} ({event}) is still active")
         elif row.waiting:
             result.gone["deliveries left waiting"] += row.waiting
         else:
             result.gone["excluded"] += 1
-        result.gone["403 answers"] += received.refused_chats[chat]
 
 
 # -- the log --------------------------------------------------------------------------------

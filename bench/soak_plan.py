@@ -4,19 +4,20 @@ chats (kind, language, categories) and what happens to some of them during the r
 
 Sources, by kind (shares of the total):
 
-    regular 76 %  3 entries an hour, answered at once
-    busy     5 %  30 entries an hour
+    regular 77 %  3 entries an hour, answered at once
+    busy     4 %  20 entries an hour
     slow     6 %  answered after 2 to 8 s
     flaky    6 %  a third of the requests answered 500, 502 or 503 (with Retry-After)
     timeout  3 %  two requests in five hang past the client's read timeout
     teaser   2 %  entries carry a short teaser; the full text is on the article page
     dead     2 %  every request fails: 404, 410, or an HTML page that is not a feed
 
-A quarter of the stories are told by two to four outlets (same headline and lead, a few
-minutes apart); about a third of the entries carry an image. Chats: 90 % private, 9 % groups
-(half of them supergroups), 1 % channels (bench/deliver.py's layout), each following one
-category (75 %), two (20 %) or three (5 %), by popularity, among the nine topics the
-migrations make and 21 regions (a governorate, a country) as a Levantine desk adds them.
+Each category has as many sources: the nine topics the migrations make and 45 regions
+(governorates, cities, countries) as a Levantine desk would add them. As in real news, most
+entries retell a story another outlet told a few minutes before (same headline and lead),
+mostly of the same category; a third of the entries carry an image. Chats: 90 % private, 9 %
+groups (half of them supergroups), 1 % channels (bench/deliver.py's layout), each following
+one category (85 %), two (12 %) or three (3 %), the topics more popular than the regions.
 """
 
 from __future__ import annotations
@@ -29,18 +30,18 @@ from typing import Final
 from bench.deliver import chat_layout
 from storage.models import ChatKind
 
-# slug: (share of the sources, share of the chats' subscriptions): the nine topics the
-# migrations make, and regions, as a Levantine news desk would add them.
+# Subscriptions' shares: the nine topics the migrations make, and the regions a Levantine
+# desk adds (governorates, cities, countries). Every category gets as many sources.
 TOPICS: Final = {
-    "politics": (0.09, 0.17),
-    "world": (0.07, 0.08),
-    "local": (0.06, 0.06),
-    "economy": (0.06, 0.06),
-    "sports": (0.06, 0.07),
-    "technology": (0.04, 0.04),
-    "health": (0.03, 0.03),
-    "culture": (0.02, 0.02),
-    "general": (0.02, 0.02),
+    "politics": 0.12,
+    "world": 0.07,
+    "local": 0.05,
+    "economy": 0.05,
+    "sports": 0.06,
+    "technology": 0.04,
+    "health": 0.02,
+    "culture": 0.02,
+    "general": 0.02,
 }
 REGIONS: Final = {
     "damascus": ("دمشق", "Damascus"),
@@ -57,6 +58,22 @@ REGIONS: Final = {
     "daraa": ("درعا", "Daraa"),
     "suwayda": ("السويداء", "As-Suwayda"),
     "quneitra": ("القنيطرة", "Quneitra"),
+    "qamishli": ("القامشلي", "Qamishli"),
+    "palmyra": ("تدمر", "Palmyra"),
+    "manbij": ("منبج", "Manbij"),
+    "afrin": ("عفرين", "Afrin"),
+    "azaz": ("أعزاز", "Azaz"),
+    "al_bab": ("الباب", "Al-Bab"),
+    "jableh": ("جبلة", "Jableh"),
+    "baniyas": ("بانياس", "Baniyas"),
+    "salamiyah": ("السلمية", "Salamiyah"),
+    "douma": ("دوما", "Douma"),
+    "jaramana": ("جرمانا", "Jaramana"),
+    "zabadani": ("الزبداني", "Zabadani"),
+    "yabroud": ("يبرود", "Yabroud"),
+    "masyaf": ("مصياف", "Masyaf"),
+    "saraqib": ("سراقب", "Saraqib"),
+    "mayadin": ("الميادين", "Al-Mayadin"),
     "lebanon": ("لبنان", "Lebanon"),
     "jordan": ("الأردن", "Jordan"),
     "iraq": ("العراق", "Iraq"),
@@ -64,11 +81,24 @@ REGIONS: Final = {
     "turkey": ("تركيا", "Turkey"),
     "gulf": ("الخليج", "The Gulf"),
     "egypt": ("مصر", "Egypt"),
+    "libya": ("ليبيا", "Libya"),
+    "yemen": ("اليمن", "Yemen"),
+    "sudan": ("السودان", "Sudan"),
+    "maghreb": ("المغرب العربي", "The Maghreb"),
+    "iran": ("إيران", "Iran"),
+    "europe": ("أوروبا", "Europe"),
+    "americas": ("الأمريكيتان", "The Americas"),
+    "asia": ("آسيا", "Asia"),
 }
-CATEGORIES: Final = TOPICS | {slug: (0.55 / len(REGIONS), 0.45 / len(REGIONS)) for slug in REGIONS}
+# slug: (share of the sources, share of the subscriptions)
+CATEGORIES: Final = {
+    slug: (1.0, share)
+    for slug, share in (TOPICS | dict.fromkeys(REGIONS, 0.55 / len(REGIONS))).items()
+}
 ENGLISH_SHARE: Final = 0.15
-SHARED_STORY: Final = 0.25  # stories told by more than one outlet
-IMAGE_SHARE: Final = 0.35
+RETOLD: Final = 2 / 3  # entries that retell a story another outlet told
+RETELL_SECONDS: Final = 900.0
+IMAGE_SHARE: Final = 1 / 3
 
 
 class Kind(StrEnum):
@@ -82,14 +112,14 @@ class Kind(StrEnum):
 
 
 KIND_SHARES: Final = (
-    (Kind.BUSY, 0.05),
+    (Kind.BUSY, 0.04),
     (Kind.SLOW, 0.06),
     (Kind.FLAKY, 0.06),
     (Kind.TIMEOUT, 0.03),
     (Kind.TEASER, 0.02),
     (Kind.DEAD, 0.02),
 )  # the rest are regular
-PER_HOUR: Final = {Kind.BUSY: 30.0, Kind.DEAD: 0.0}  # the others: 3
+PER_HOUR: Final = {Kind.BUSY: 20.0, Kind.DEAD: 0.0}  # the others: 3
 
 
 class Event(StrEnum):
@@ -172,7 +202,7 @@ def chats(count: int, seed: int) -> list[ChatPlan]:
     slugs, weights = list(CATEGORIES), [w for _, w in CATEGORIES.values()]
     plans = []
     for telegram_id, kind in chat_layout(count):
-        wanted = rng.choices((1, 2, 3), (0.75, 0.20, 0.05))[0]
+        wanted = rng.choices((1, 2, 3), (0.85, 0.12, 0.03))[0]
         chosen: list[str] = []
         while len(chosen) < wanted:
             slug = rng.choices(slugs, weights)[0]
@@ -215,33 +245,48 @@ def chat_events(plans: list[ChatPlan], seed: int) -> list[ChatEvent]:
 
 
 def schedule(plans: list[SourcePlan], window: float, seed: int) -> list[Entry]:
-    """Every entry published within `window` seconds, in time order: each source's own
-    stories at its rate (a Poisson process), and a quarter of them retold by one to three
-    other outlets of the same language 30 s to 6 min later."""
+    """Every entry published within `window` seconds, in time order: each source publishes at
+    its rate (a Poisson process); two entries in three retell a story another outlet of the
+    same language told in the last RETELL_SECONDS (of the same category, but one in seven
+    from any), the others start a story."""
     rng = random.Random(f"schedule-{seed}")
-    publishing = [p for p in plans if p.per_hour > 0]
-    by_language = {
-        language: [p.number for p in publishing if p.language == language]
-        for language in {p.language for p in publishing}
-    }
-    drafts: list[tuple[float, int, int, bool]] = []  # at, source, story, image
-    story = 0
-    for plan in publishing:
-        at = rng.expovariate(plan.per_hour / 3600)
+    drafts: list[tuple[float, int]] = []
+    for plan in plans:
+        at = rng.expovariate(plan.per_hour / 3600) if plan.per_hour else window
         while at < window:
-            story += 1
-            drafts.append((at, plan.number, story, rng.random() < IMAGE_SHARE))
-            if rng.random() < SHARED_STORY:
-                others = [n for n in by_language[plan.language] if n != plan.number]
-                for other in rng.sample(others, min(len(others), rng.randint(1, 3))):
-                    later = at + rng.uniform(30, 360)
-                    if later < window:
-                        drafts.append((later, other, story, rng.random() < IMAGE_SHARE))
+            drafts.append((at, plan.number))
             at += rng.expovariate(plan.per_hour / 3600)
     drafts.sort()
+    told: dict[int, set[int]] = {}  # story → the sources that told it
+    recent: list[tuple[float, int, str, str]] = []  # at, story, category, language
     seqs: dict[int, int] = {}
     entries = []
-    for at, source, story_id, image in drafts:
+    for at, source in drafts:
+        plan = plans[source]
+        recent = [r for r in recent if r[0] > at - RETELL_SECONDS]
+        story = _retold(rng, plan, recent, told) if rng.random() < RETOLD else None
+        if story is None:
+            story = len(told) + 1
+            told[story] = set()
+            recent.append((at, story, plan.category, plan.language))
+        told[story].add(source)
         seqs[source] = seqs.get(source, 0) + 1
-        entries.append(Entry(source, seqs[source], story_id, at, image))
+        entries.append(Entry(source, seqs[source], story, at, rng.random() < IMAGE_SHARE))
     return entries
+
+
+def _retold(
+    rng: random.Random,
+    plan: SourcePlan,
+    recent: list[tuple[float, int, str, str]],
+    told: dict[int, set[int]],
+) -> int | None:
+    anywhere = rng.random() < 1 / 7
+    stories = [
+        story
+        for _, story, category, language in recent
+        if language == plan.language
+        and (anywhere or category == plan.category)
+        and plan.number not in told[story]
+    ]
+    return rng.choice(stories) if stories else None
