@@ -3,7 +3,7 @@ gain entries over time and a fake Bot API with 10,000 subscribed chats, then a c
 nothing was lost, nothing arrived twice, memory held flat and the log holds no surprise.
 
     python -m bench.soak [--minutes 10] [--sources 2000] [--chats 10000] [--rate 300]
-                         [--db sqlite|postgres] [--seed 1] [--keep]
+                         [--db sqlite|postgres] [--seed 1] [--keep] [--trace-memory]
 
 The world (bench/soak_plan.py) is drawn from --seed: sources of every kind (regular, busy,
 slow, flaky with 5xx, hanging past the timeout, teasers with article pages, dead), stories
@@ -47,7 +47,7 @@ from pathlib import Path
 import psutil
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench import soak_db, soak_feeds, soak_plan, soak_telegram
+from bench import soak_db, soak_feeds, soak_memory, soak_plan, soak_telegram
 from bench.children import ChildServer
 from bench.databases import fresh_database
 from bench.soak_check import LogVerdict, Received, Truth, Verdict, read_log, verdict
@@ -216,7 +216,12 @@ class Soak:
                 f"{time.perf_counter() - started:.1f} s; files in {self.workdir}",
                 flush=True,
             )
-            process = await start_run(environment(url, telegram.base_url, args.rate), self.log)
+            env = environment(url, telegram.base_url, args.rate)
+            module = "bot.cli"
+            if args.trace_memory:
+                env["NASHRA_SOAK_SNAPSHOTS"] = str(self.workdir)
+                module = "bench.soak_memory"
+            process = await start_run(env, self.log, module=module)
             await self.ready(process)
             sampler = Sampler(process.pid)
             sampling = asyncio.create_task(sampler.run())
@@ -226,11 +231,18 @@ class Soak:
             for minute in range(1, args.minutes + 1):
                 await asyncio.sleep(max(0.0, sampler.started + 60 * minute - time.monotonic()))
                 await self.progress(minute, sampler, feeds, telegram, sessions)
+                if args.trace_memory and minute == 1:
+                    await self.snapshot(process, 1)
             await feeds.ask("stop")
             drained, note = await self.drain(feeds, sessions)
             sampler.sample()
             sampling.cancel()
             print(note, flush=True)
+            if args.trace_memory:
+                await self.snapshot(process, 2)
+                print("memory grown since the first minute, by line (tracemalloc):")
+                for line in soak_memory.growth(self.workdir / "1.snap", self.workdir / "2.snap"):
+                    print(f"  {line}")
             code = await stop(process)
             process = None
             await telegram.ask("flush")
@@ -245,6 +257,17 @@ class Soak:
             await engine.dispose()
             if not args.keep:
                 await cleanup()
+
+    async def snapshot(self, process: asyncio.subprocess.Process, number: int) -> None:
+        """Have the traced bot write its tracemalloc snapshot `number`, and wait for it."""
+        path = self.workdir / f"{number}.snap"
+        process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 120
+        while not path.exists() or path.stat().st_size == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no tracemalloc snapshot in {path}")
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2)  # the dump may still be being written
 
     async def ready(self, process: asyncio.subprocess.Process) -> None:
         deadline = time.monotonic() + 120
@@ -389,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="run the bot under tracemalloc and print which lines grew (slower)",
+    )
     parser.add_argument("--serve-feeds", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-telegram", metavar="RECORDS", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
