@@ -88,7 +88,7 @@ class Web:
         language = feed.plan.language
         story = random.Random(f"story-{self.seed}-{entry.story}")
         title = soak_text.headline(story, language)
-        text = soak_text.paragraphs(story, language, 2)
+        text = soak_text.paragraphs(story, language, 3)  # 9 sentences or more: no teaser
         link = self.url(f"/a/{entry.source}/{entry.seq}")
         description = "\n\n".join(text)
         if feed.plan.kind is Kind.TEASER:
