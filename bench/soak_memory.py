@@ -14,7 +14,7 @@ import tracemalloc
 from pathlib import Path
 from types import FrameType
 
-FRAMES = 8
+FRAMES = 1
 
 
 def growth(before: Path, after: Path, top: int = 12) -> list[str]:

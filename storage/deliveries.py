@@ -265,7 +265,7 @@ async def _gather_digests(
         .group_by(_deliveries.c.chat_id)
         .having(func.count() > threshold)
     )
-    crowded: dict[int, int] = {chat_id: count for chat_id, count in counts}
+    crowded: dict[int, int] = dict(counts.all())
     if not crowded:
         return
     sizes: dict[int, int] = {}
