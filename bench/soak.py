@@ -44,14 +44,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psutil
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench import soak_db, soak_feeds, soak_memory, soak_plan, soak_telegram
+from bench import soak_db, soak_feeds, soak_memory, soak_plan, soak_report, soak_telegram
 from bench.children import ChildServer
 from bench.databases import fresh_database
-from bench.soak_check import LogVerdict, Received, Truth, Verdict, read_log, verdict
+from bench.soak_check import Received, Truth, read_log, verdict
 from bench.soak_plan import Kind
+from bench.soak_report import Sampler
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from tests.processes import run_environment, start_run
@@ -59,39 +59,8 @@ from tests.processes import run_environment, start_run
 READY = "nashra running as"
 INTERVAL = 60  # POLL_INTERVAL_SECONDS: the shortest the settings allow
 TICK = 5
-SAMPLE_SECONDS = 2.0
 DRAIN_SECONDS = 300.0
-RSS_GROWTH = 0.10
 FAULTY = frozenset({Kind.SLOW, Kind.FLAKY, Kind.TIMEOUT, Kind.TEASER, Kind.DEAD})
-
-
-class Sampler:
-    """RSS and CPU seconds of one process, every SAMPLE_SECONDS."""
-
-    def __init__(self, pid: int) -> None:
-        self.process = psutil.Process(pid)
-        self.samples: list[tuple[float, float, float]] = []  # seconds, rss MB, cpu s
-        self.threads = 0
-        self.started = time.monotonic()
-
-    async def run(self) -> None:
-        while True:
-            self.sample()
-            await asyncio.sleep(SAMPLE_SECONDS)
-
-    def sample(self) -> None:
-        try:
-            with self.process.oneshot():
-                rss = self.process.memory_info().rss / 2**20
-                cpu = self.process.cpu_times()
-                self.threads = max(self.threads, self.process.num_threads())
-        except psutil.Error:
-            return
-        self.samples.append((time.monotonic() - self.started, rss, cpu.user + cpu.system))
-
-    def at(self, seconds: float) -> tuple[float, float, float]:
-        """The first sample at or after `seconds` (the last one if none is)."""
-        return next((s for s in self.samples if s[0] >= seconds), self.samples[-1])
 
 
 def environment(url: str, api_base_url: str, rate: int) -> dict[str, str]:
@@ -293,8 +262,8 @@ class Soak:
         logged = read_log(self.log, faulty, received.injected_chats)
         rss_start = sampler.at(60)[1]
         _, rss_end, cpu = sampler.samples[-1]
-        print_figures(truth, received, result, logged, sampler, cpu)
-        problems = _problems(result, logged, rss_start, rss_end, drained, code)
+        soak_report.print_figures(truth, received, result, logged, sampler, cpu)
+        problems = soak_report.problems(result, logged, rss_start, rss_end, drained, code)
         for problem in problems:
             print(f"FAIL: {problem}")
         print(
@@ -314,93 +283,6 @@ async def stop(process: asyncio.subprocess.Process) -> int | None:
         process.kill()
         await process.wait()
         return None
-
-
-def _problems(
-    result: Verdict,
-    logged: LogVerdict,
-    rss_start: float,
-    rss_end: float,
-    drained: bool,
-    code: int | None,
-) -> list[str]:
-    problems = []
-    if result.lost:
-        problems.append(f"lost: {dict(result.lost)}")
-    if result.duplicates:
-        problems.append(f"duplicates: {dict(result.duplicates)}")
-    if result.misdelivered:
-        problems.append(f"{result.misdelivered} stories reached chats that were not owed them")
-    fine = ("excluded", "403 answers", "not sent to since")
-    if bad := {k: v for k, v in result.gone.items() if k not in fine}:
-        problems.append(f"chats that left were not excluded: {bad}")
-    if result.migrated["not moved"]:
-        problems.append(f"{result.migrated['not moved']} migrated groups were not moved")
-    if rss_end > rss_start * (1 + RSS_GROWTH):
-        problems.append(f"RSS grew {rss_end / rss_start - 1:.0%} (at most {RSS_GROWTH:.0%})")
-    if logged.unexpected:
-        problems.append(f"{len(logged.unexpected)} unexpected ERROR lines")
-    if not drained:
-        problems.append("the outbox did not drain")
-    if code != 0:
-        problems.append(f"nashra run exited with {code} on SIGTERM")
-    return problems
-
-
-def print_figures(
-    truth: Truth,
-    received: Received,
-    result: Verdict,
-    logged: LogVerdict,
-    sampler: Sampler,
-    cpu: float,
-) -> None:
-    stories = len({truth.story[k] for k in truth.served})
-    print(
-        f"ingest: {len(truth.story)} entries published, {len(truth.served)} served to the bot "
-        f"({stories} stories), {result.articles} stored as new articles"
-    )
-    print(
-        f"telegram: {received.messages} messages ({received.methods['sendPhoto']} photos, "
-        f"{received.methods['digest']} digests) carrying {result.delivered} articles; refused: "
-        f"{_counts(received.refusals)}"
-    )
-    print(
-        f"delivery: {result.owed} (chat, story) pairs owed to the chats that stayed; lost "
-        f"{_counts(result.lost)}; duplicates {_counts(result.duplicates)}; misdelivered "
-        f"{result.misdelivered}"
-    )
-    print(
-        f"  database against Telegram: {_counts(result.ledger)}; chats that left: "
-        f"{_counts(result.gone)}; migrated groups: {_counts(result.migrated)}"
-    )
-    for example in result.examples:
-        print(f"  e.g. {example}")
-    minutes = [sampler.at(60 * m) for m in range(1, int(sampler.samples[-1][0] // 60) + 1)]
-    curve = " ".join(f"{rss:.0f}" for _, rss, _ in minutes)
-    wall = sampler.samples[-1][0]
-    print(
-        f"memory: rss each minute (MB): {curve}; at the end {sampler.samples[-1][1]:.0f}; "
-        f"at most {sampler.threads} threads"
-    )
-    per_message = 1000 * cpu / max(received.messages, 1)
-    per_article = 1000 * cpu / max(result.delivered, 1)
-    print(
-        f"cpu: {cpu:.0f} s in {wall:.0f} s ({cpu / wall:.0%} of a core): {per_message:.2f} ms "
-        f"per message, {per_article:.2f} ms per article delivered"
-    )
-    print(
-        f"log: {logged.lines} lines ({_counts(logged.levels)}); ERRORs from injected faults: "
-        f"{_counts(logged.injected)}; unexpected: {len(logged.unexpected)}"
-    )
-    for line in logged.unexpected[:10]:
-        print(f"  unexpected: {line}")
-    for message, count in logged.warnings.most_common(8):
-        print(f"  warning x{count}: {message}")
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "none"
 
 
 def main(argv: list[str] | None = None) -> int:
