@@ -172,9 +172,10 @@ async def claim(
             now=now,
             threshold=digest_threshold,
             most=digest_max,
-            room=limit - len(heads),
+            limit=limit,
             lock=postgres,
         )
+        heads = [row for row in heads if row[1] in by_chat]
     ids = [i for chat_ids in by_chat.values() for i in chat_ids]
     await session.execute(
         update(_deliveries)
@@ -191,10 +192,16 @@ async def _gather_digests(
     now: datetime,
     threshold: int,
     most: int,
-    room: int,
+    limit: int,
     lock: bool,
 ) -> None:
-    """Widen crowded chats' claims to digests, adding at most `room` deliveries in all."""
+    """Widen crowded chats' claims to digests, `limit` deliveries in all.
+
+    Chats are taken in claim order, each costing the deliveries its claim carries; those
+    that no longer fit are left out (they wait for the next claim). Otherwise a saturated
+    outbox, with as many chats due as the limit, would leave no room for any digest, and a
+    backlog would go out one post per chat and turn, growing for good.
+    """
     due = and_(
         _deliveries.c.chat_id.in_(list(by_chat)),
         _deliveries.c.state == DeliveryState.PENDING,
@@ -206,7 +213,19 @@ async def _gather_digests(
         .group_by(_deliveries.c.chat_id)
         .having(func.count() > threshold)
     )
-    crowded = [chat_id for chat_id, _ in counts]
+    crowded: dict[int, int] = dict(counts.all())
+    if not crowded:
+        return
+    sizes: dict[int, int] = {}
+    budget = limit
+    for chat_id in list(by_chat):
+        if budget <= 0:
+            del by_chat[chat_id]
+            continue
+        size = min(crowded.get(chat_id, 1), most, budget)
+        sizes[chat_id] = size if size > threshold else 1
+        budget -= sizes[chat_id]
+    crowded = {chat_id: n for chat_id, n in crowded.items() if sizes.get(chat_id, 1) > 1}
     if not crowded:
         return
     ranked = (
@@ -217,7 +236,7 @@ async def _gather_digests(
             .over(partition_by=_deliveries.c.chat_id, order_by=_deliveries.c.id)
             .label("position"),
         )
-        .where(due, _deliveries.c.chat_id.in_(crowded))
+        .where(due, _deliveries.c.chat_id.in_(list(crowded)))
         .subquery()
     )
     query = select(ranked.c.id, ranked.c.chat_id).where(ranked.c.position <= most)
@@ -236,11 +255,8 @@ async def _gather_digests(
     for delivery_id, chat_id in rows:
         grouped[chat_id].append(delivery_id)
     for chat_id, delivery_ids in grouped.items():
-        head = by_chat[chat_id][0]
-        extra = len(delivery_ids) - 1
-        if delivery_ids and delivery_ids[0] == head and 0 < extra <= room:
-            by_chat[chat_id] = delivery_ids
-            room -= extra
+        if delivery_ids and delivery_ids[0] == by_chat[chat_id][0]:
+            by_chat[chat_id] = delivery_ids[: sizes[chat_id]]
 
 
 async def _claims(

@@ -25,16 +25,16 @@ def run_environment(database_url: str, api_base_url: str, **env: str) -> dict[st
 
 
 async def start_run(
-    env: dict[str, str], log: Path, role: str | None = None
+    env: dict[str, str], log: Path, role: str | None = None, *, module: str = "bot.cli"
 ) -> asyncio.subprocess.Process:
     """`nashra run` (`--role role` when given) started with `env`, its log (stderr) written
-    to `log`."""
+    to `log`; `module` is what `python -m` runs (one that runs the CLI its own way)."""
     roles = [] if role is None else ["--role", role]
     with log.open("wb") as stderr:
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            module,
             "run",
             *roles,
             stdin=asyncio.subprocess.DEVNULL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import json
 from collections.abc import AsyncIterator
@@ -396,6 +397,66 @@ async def test_rate_limits_answer_429_and_count(tg: FakeTelegram, bot: Bot) -> N
     tg.limits()
     for i in range(5):
         await bot.send_message(USER, str(i))
+
+
+async def test_random_failures_are_repeatable_and_marked_injected(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    errors = (ApiError.server_error(), ApiError.bad_gateway())
+
+    async def statuses(seed: int) -> list[int | None]:
+        tg.take_records()
+        tg.fail_randomly("sendMessage", rate=0.3, errors=errors, seed=seed)
+        for i in range(60):
+            with contextlib.suppress(NetworkError):
+                await bot.send_message(USER, str(i))
+        requests, _ = tg.take_records()
+        failed = [r for r in requests if r.status != 200]
+        assert failed
+        assert all(r.injected for r in failed)
+        assert not any(r.injected for r in requests if r.status == 200)
+        return [r.status for r in requests]
+
+    first = await statuses(7)
+    assert set(first) == {200, 500, 502}
+    assert 5 <= first.count(500) + first.count(502) <= 35
+    assert await statuses(7) == first
+    tg.fail_randomly("sendMessage", rate=0)
+    await bot.send_message(USER, "no more failures")
+    with pytest.raises(ValueError, match="rate"):
+        tg.fail_randomly("sendMessage", rate=1.5)
+
+
+async def test_fail_next_answers_are_marked_injected_and_limits_are_not(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    tg.fail_next("sendMessage", chat_id=USER, error=ApiError.blocked())
+    tg.limits(per_chat_per_s=1)
+    with pytest.raises(Forbidden):
+        await bot.send_message(USER, "1")
+    await bot.send_message(USER, "2")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(USER, "3")
+    assert [(r.status, r.injected) for r in tg.calls("sendMessage")] == [
+        (403, True),
+        (200, False),
+        (429, False),
+    ]
+
+
+async def test_take_records_hands_over_and_forgets(tg: FakeTelegram, bot: Bot) -> None:
+    tg.take_records()
+    sent = await bot.send_message(USER, "<b>one</b>", parse_mode=ParseMode.HTML)
+    await bot.get_me()
+    requests, messages = tg.take_records()
+    assert [r.method for r in requests] == ["sendMessage", "getMe"]
+    assert [(m.chat_id, m.plain_text) for m in messages] == [(USER, "one")]
+    assert tg.requests == []
+    assert tg.sent_messages() == []
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("two", chat_id=USER, message_id=sent.message_id)
+    await bot.send_message(USER, "three")
+    assert [m.plain_text for m in tg.sent_messages()] == ["three"]
 
 
 async def test_delay(tg: FakeTelegram, bot: Bot) -> None:

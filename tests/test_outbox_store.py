@@ -285,6 +285,23 @@ async def test_digests_never_take_more_than_the_claim_limit(database: Database) 
     assert counts[DeliveryState.SENDING] == 7
 
 
+async def test_a_saturated_outbox_still_claims_digests(database: Database) -> None:
+    seed = Seeder(database)
+    for telegram_id in range(1, 11):
+        await seed.chat(telegram_id)
+    for i in range(7):
+        await seed.article(f"خبر {i}")
+    # Ten chats due, room for eight deliveries: the first chat in line gets its digest and
+    # the claim stops at the limit, rather than eight single posts and a backlog that grows.
+    claims = await claim(database, limit=8, digest_threshold=5, digest_max=6)
+    assert [len(c.deliveries) for c in claims] == [6, 1, 1]
+    assert claims[0].is_digest
+    async with database.sessions() as session:
+        counts = await delivery_store.state_counts(session)
+    assert counts[DeliveryState.SENDING] == 8
+    assert counts[DeliveryState.PENDING] == 70 - 8
+
+
 async def test_a_chat_the_bot_left_has_its_waiting_posts_cancelled(database: Database) -> None:
     seed = Seeder(database)
     chat = await seed.chat(-77, "supergroup")

@@ -19,6 +19,7 @@ class Item:
     published: datetime | None = None
     categories: tuple[str, ...] = ()
     content_html: str | None = None
+    image_url: str | None = None  # an <enclosure> of type image/jpeg
 
 
 def rss(
@@ -53,6 +54,9 @@ def rss(
         if item.published:
             parts.append(f"<pubDate>{format_datetime(item.published)}</pubDate>")
         parts.extend(f"<category>{escape(c)}</category>" for c in item.categories)
+        if item.image_url:
+            url = escape(item.image_url, {'"': "&quot;"})
+            parts.append(f'<enclosure url="{url}" type="image/jpeg" length="0"/>')
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "\n".join(parts).encode(encoding)

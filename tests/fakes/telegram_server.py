@@ -19,7 +19,8 @@ Chats, users and memberships are scripted (`add_chat`, `add_user`, `set_member`,
 `upgrade_to_supergroup`); updates are injected (`inject_message`, `inject_callback`,
 `inject_my_chat_member`, `inject_channel_post`, `inject_raw`) and handed out by `getUpdates`
 until an offset confirms them. Everything the bot asks is recorded (`requests`, `calls`,
-`sent_messages`, `commands`). Errors come on demand (`fail_next` with an `ApiError`), answers
+`sent_messages`, `commands`; `take_records` hands them over and forgets them, for long runs).
+Errors come on demand (`fail_next` with an `ApiError`) or at random (`fail_randomly`), answers
 can be slowed (`delay`), and optional token-bucket rate limits (`limits`) answer 429 and count
 them in `throttled`.
 
@@ -35,6 +36,7 @@ import asyncio
 import contextlib
 import json
 import math
+import random
 import re
 import string
 import time
@@ -447,12 +449,14 @@ class UploadedFile:
 @dataclass(slots=True)
 class RecordedRequest:
     """One Bot API call: the method's canonical name (or the unknown name as asked), its
-    decoded parameters, when it arrived (`time.monotonic()`) and the HTTP status answered."""
+    decoded parameters, when it arrived (`time.monotonic()`), the HTTP status answered and
+    whether that answer was an error asked for (`fail_next`, `fail_randomly`)."""
 
     method: str
     params: Json
     time: float
     status: int | None = None
+    injected: bool = False
 
 
 @dataclass(slots=True)
@@ -504,6 +508,13 @@ class _Failure:
     chat_id: int | str | None
     remaining: int
     error: ApiError
+
+
+@dataclass(slots=True)
+class _RandomFailure:
+    rate: float
+    errors: tuple[ApiError, ...]
+    random: random.Random
 
 
 @dataclass(slots=True)
@@ -625,6 +636,7 @@ class FakeTelegram:
         self._next_file = 1
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id: (file_path, content)
         self._failures: list[_Failure] = []
+        self._random_failures: dict[str, _RandomFailure] = {}
         self._delays: dict[tuple[str, int | str | None], float] = {}
         self._limits: _Limits | None = None
         self._changed = asyncio.Event()
@@ -937,6 +949,26 @@ class FakeTelegram:
             )
         )
 
+    def fail_randomly(
+        self,
+        method: str,
+        *,
+        rate: float,
+        errors: tuple[ApiError, ...] = (),
+        seed: int | None = None,
+    ) -> None:
+        """Answer each later call of `method` with probability `rate` with one of `errors`
+        (default 500), chosen at random; `seed` makes the draws repeatable. `fail_next`
+        failures come first. Rate 0 stops it."""
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate must be within 0..1, not {rate}")
+        if rate == 0:
+            self._random_failures.pop(method.lower(), None)
+            return
+        self._random_failures[method.lower()] = _RandomFailure(
+            rate, errors or (ApiError.server_error(),), random.Random(seed)
+        )
+
     def delay(self, method: str, seconds: float, *, chat_id: int | str | None = None) -> None:
         """Answer every later call of `method` (to `chat_id` only, if given) `seconds` late
         (0 to stop)."""
@@ -971,6 +1003,16 @@ class FakeTelegram:
         """The messages the bot sent (all chats, or one), in order, deleted ones included."""
         return [m for m in self._sent if chat_id is None or m.chat_id == chat_id]
 
+    def take_records(self) -> tuple[list[RecordedRequest], list[SentMessage]]:
+        """The requests and the sent messages recorded so far, forgotten here (the messages
+        too: they can no longer be edited, deleted or replied to), so that a long run's
+        memory stays flat."""
+        requests, self.requests = self.requests, []
+        sent, self._sent = self._sent, []
+        for message in sent:
+            self._messages.pop((message.chat_id, message.message_id), None)
+        return requests, sent
+
     def commands(
         self, scope: Mapping[str, Any] | None = None, language_code: str = ""
     ) -> list[Json] | None:
@@ -998,11 +1040,13 @@ class FakeTelegram:
         known = self._methods.get(asked.lower())
         record = RecordedRequest(known[0] if known else asked, params, time.monotonic())
         self.requests.append(record)
-        response = await self._answer(known, params)
+        response = await self._answer(known, params, record)
         record.status = response.status
         return response
 
-    async def _answer(self, known: tuple[str, _Handler] | None, params: Json) -> web.Response:
+    async def _answer(
+        self, known: tuple[str, _Handler] | None, params: Json, record: RecordedRequest
+    ) -> web.Response:
         if known is None:
             return ApiError(404, "Not Found").response()
         name, handler = known
@@ -1015,6 +1059,7 @@ class FakeTelegram:
                 await asyncio.wait_for(self._closing.wait(), seconds)
         failure = self._take_failure(name.lower(), params)
         if failure is not None:
+            record.injected = True
             return failure.response()
         throttle = self._throttle(name.lower(), params)
         if throttle is not None:
@@ -1067,6 +1112,9 @@ class FakeTelegram:
                 if failure.remaining <= 0:
                     self._failures.remove(failure)
                 return failure.error
+        chance = self._random_failures.get(method)
+        if chance is not None and chance.random.random() < chance.rate:
+            return chance.random.choice(chance.errors)
         return None
 
     def _throttle(self, method: str, params: Json) -> ApiError | None:
