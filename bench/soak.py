@@ -70,7 +70,9 @@ def environment(url: str, api_base_url: str, rate: int) -> dict[str, str]:
         LOG_FORMAT="json",
         LOG_LEVEL="INFO",
         FETCH_ALLOW_NETWORKS="127.0.0.1/32",
-        FETCH_PER_HOST="32",  # every feed lives on 127.0.0.1: the host limit is the pool's
+        # Every feed lives on 127.0.0.1 (one site, one address): the limits are the pool's.
+        FETCH_PER_HOST="32",
+        FETCH_PER_ADDRESS="32",
         POLL_INTERVAL_SECONDS=str(INTERVAL),
         POLL_TICK_SECONDS=str(TICK),
         FULLTEXT_MIN_CHARS="400",

@@ -28,6 +28,7 @@ from bot.deliver.sender import Sender
 from bot.health import Health
 from bot.ingest.ssrf import too_wide
 from bot.leases import release_dead_local_leases
+from bot.memory import limit_malloc_arenas
 from bot.pipeline.poller import Poller
 from bot.pipeline.schedule import PollLoop
 from bot.runtime import Runtime, open_runtime
@@ -65,6 +66,7 @@ class RoleError(ValueError):
 
 async def run(settings: Settings, role: Role = Role.ALL) -> int:
     """Run `role` until SIGINT or SIGTERM; 0 on a clean stop."""
+    limit_malloc_arenas()
     token = settings.telegram_bot_token
     if token is None and role in (Role.BOT, Role.SENDER):
         raise RoleError(f"--role {role} needs TELEGRAM_BOT_TOKEN")

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
 SHORTCUTS_KEY: Final = "nashra.shortcut_slugs"  # in bot_data: the shortcut commands registered
+MAX_COMMANDS: Final = 100
+"""setMyCommands takes at most this many; category shortcuts beyond it are left out of the
+menu (they still work, and /help and /categories list them)."""
 
 
 def _context(application: App) -> BotContext:
@@ -55,9 +58,16 @@ def command_list(
     shown = language or settings.default_language
     names = [*READERS, *(ADMINS if admin else ())]
     listed = [BotCommand(c, t(f"command.{c}", shown)) for c in names]
+    room = max(0, MAX_COMMANDS - len(listed))
+    if len(slugs) > room:
+        log.warning(
+            "%d category shortcuts, %d fit the command menu: the rest work but are not listed",
+            len(slugs),
+            room,
+        )
     listed += [
         BotCommand(s, t("command.shortcut", shown, category=categories.name(s, shown)))
-        for s in slugs
+        for s in slugs[:room]
     ]
     return listed
 

@@ -38,6 +38,10 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
+READ_SLOTS = 4
+"""Polls reading the database at once (the known keys): 200 polls at once must not take every
+connection of the pool, which start-up, the sender and the bot share."""
+
 LEASE_SECONDS = 120.0
 """How long a claimed source stays with its poller without a heartbeat: a poll renews it
 every third of that while it runs, so a dead poller's sources are due again within it."""
@@ -89,6 +93,7 @@ class Poller:
         # Write transactions take turns, so concurrent polls see each other's stories.
         self._writer = PollWriter(sessions)
         self._categories = categories or CategoryCache(sessions)
+        self._reads = asyncio.Semaphore(READ_SLOTS)
         self._on_queued = on_queued
 
     async def claim(self, limit: int, source_ids: Sequence[int] | None = None) -> list[SourceJob]:
@@ -196,7 +201,7 @@ class Poller:
     async def _known_keys(
         self, source_id: int, candidates: Sequence[Candidate]
     ) -> tuple[set[str], set[str]]:
-        async with self._sessions() as session:
+        async with self._reads, self._sessions() as session:
             return await article_store.known_keys(
                 session,
                 source_id,
