@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.console import format_table, when
 from bot.ingest.fetch import Fetcher
+from bot.ingest.normalize import redacted_url
 from bot.ingest.opml import export_opml, read_opml
 from bot.ingest.sourcelist import read_source_file
 from bot.ingest.sourcespec import KINDS, SourceSpec, make_spec
@@ -47,7 +48,7 @@ def _chosen(found: discovery.Resolution, pick: int | None) -> discovery.Choice |
     if pick is not None:
         if not 1 <= pick <= len(found.choices):
             raise source_service.SourceError(
-                f"--pick {pick}: {found.url} offers {len(found.choices)} choices"
+                f"--pick {pick}: {redacted_url(found.url)} offers {len(found.choices)} choices"
             )
         return found.choices[pick - 1]
     return found.single
@@ -56,13 +57,16 @@ def _chosen(found: discovery.Resolution, pick: int | None) -> discovery.Choice |
 def _choices(found: discovery.Resolution) -> str:
     """The choices an address offers, numbered for --pick, or why it offers none."""
     if found.feeds:
-        head = f"{found.url} offers {len(found.choices)} feeds; choose one with --pick N:"
+        shown = redacted_url(found.url)
+        head = f"{shown} offers {len(found.choices)} feeds; choose one with --pick N:"
     elif found.choices:
-        head = f"{found.url} offers no feed. What else may work (choose with --pick N):"
+        head = (
+            f"{redacted_url(found.url)} offers no feed. What else may work (choose with --pick N):"
+        )
     else:
         return (
-            f"{found.url} offers no feed, its robots.txt lists no sitemap, and it links to too "
-            "few article pages to be followed as a section page"
+            f"{redacted_url(found.url)} offers no feed, its robots.txt lists no sitemap, and it"
+            " links to too few article pages to be followed as a section page"
         )
     lines = [head]
     for number, choice in enumerate(found.choices, start=1):
@@ -72,7 +76,7 @@ def _choices(found: discovery.Resolution) -> str:
         elif choice.kind is SourceKind.PAGE:
             what = f"section page ({found.section_links} article links on it)"
         title = f" “{choice.title}”" if choice.title else ""
-        lines.append(f"  {number}. {what}{title}: {choice.url}")
+        lines.append(f"  {number}. {what}{title}: {redacted_url(choice.url)}")
     return "\n".join(lines)
 
 
@@ -153,7 +157,7 @@ async def cmd_sources_add(settings: Settings, args: argparse.Namespace) -> int:
             await source_service.check_new(session, spec)
         if spec.kind == SourceKind.TELEGRAM and args.kind is None:
             title = await discovery.check_channel(fetcher, settings, spec.url)
-            print(f"{spec.url} is the public channel {title}")
+            print(f"{redacted_url(spec.url)} is the public channel {title}")
         found = await discovery.resolve(spec, fetcher)
         choice = _chosen(found, args.pick)
         if choice is None:
@@ -161,7 +165,9 @@ async def cmd_sources_add(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         async with sessions.begin() as session:
             source = await source_service.add_source(session, choice.spec(spec), actor=CLI)
-            print(f"added source {source.id} ({KIND_NAMES[source.kind]}): {source.url}")
+            print(
+                f"added source {source.id} ({KIND_NAMES[source.kind]}): {redacted_url(source.url)}"
+            )
     return 0
 
 
@@ -196,7 +202,8 @@ async def cmd_sources_import(settings: Settings, args: argparse.Namespace) -> in
 async def cmd_sources_export(settings: Settings, args: argparse.Namespace) -> int:
     """The feeds as OPML; the other kinds, which OPML cannot carry, are named on stderr."""
     async with open_database(settings) as (_engine, sessions), sessions() as session:
-        exported = export_opml(await source_service.export_specs(session))
+        specs = await source_service.export_specs(session, with_secrets=args.with_secrets)
+        exported = export_opml(specs)
     if args.out:
         await asyncio.to_thread(Path(args.out).write_bytes, exported.document)
         print(f"wrote {args.out}: {len(exported.feeds)} feeds")
@@ -344,6 +351,11 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     imp.set_defaults(func=cmd_sources_import)
     exp = src.add_parser("export", help="write the feeds as OPML (other kinds are named)")
     exp.add_argument("--out", help="file to write (default: standard output)")
+    exp.add_argument(
+        "--with-secrets",
+        action="store_true",
+        help="keep credentials in URLs (user:password, token=…); hidden by default",
+    )
     exp.set_defaults(func=cmd_sources_export)
     show = src.add_parser("show", help="one source in detail")
     show.add_argument("id", type=_source_id)

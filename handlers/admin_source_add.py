@@ -28,6 +28,7 @@ from bot.context import BotContext, bot_context
 from bot.deliver.send import send_reply_post
 from bot.i18n import Html, t, t_html
 from bot.ingest.fetch import Fetcher
+from bot.ingest.normalize import redacted_url
 from bot.ingest.sourcespec import SourceListError, SourceSpec, make_spec
 from bot.pipeline.articles import Pipeline
 from bot.services import discovery
@@ -128,7 +129,9 @@ async def _offer(
 ) -> None:
     """The choices the address offers, one button each; or why there is none."""
     if not found.choices:
-        await reply(update, t_html("admin_sources.offer.nothing", language, url=found.url))
+        await reply(
+            update, t_html("admin_sources.offer.nothing", language, url=redacted_url(found.url))
+        )
         return
     choices = [{"url": c.url, "kind": c.kind.value, "title": c.title[:200]} for c in found.choices]
     async with ctx.sessions.begin() as session:
@@ -146,26 +149,33 @@ async def _offer(
     cancel = t("admin_sources.button.cancel", language)
     rows.append([InlineKeyboardButton(cancel, callback_data=f"{PREFIX}quit:{token}")])
     if found.feeds:
-        text = t_html("admin_sources.offer.feeds", language, url=found.url, count=len(choices))
+        text = t_html(
+            "admin_sources.offer.feeds", language, url=redacted_url(found.url), count=len(choices)
+        )
     else:
         lines = "\n".join(f"• {_describe(c, found, language)}" for c in found.choices)
-        text = t_html("admin_sources.offer.other", language, url=found.url, choices=Html(lines))
+        text = t_html(
+            "admin_sources.offer.other",
+            language,
+            url=redacted_url(found.url),
+            choices=Html(lines),
+        )
     await reply(update, text, InlineKeyboardMarkup(rows))
 
 
 def _label(choice: discovery.Choice, language: str) -> str:
     """A choice's button: a feed's title (else its address), or what else it is."""
     if choice.kind == "feed":
-        return trim(choice.title or _short(choice.url), BUTTON_CHARS)
+        return trim(choice.title or _short(redacted_url(choice.url)), BUTTON_CHARS)
     if choice.kind == "sitemap":
-        where = _short(choice.url)
+        where = _short(redacted_url(choice.url))
         return trim(t("admin_sources.choice.sitemap", language, where=where), BUTTON_CHARS)
     return t("admin_sources.choice.page", language)
 
 
 def _describe(choice: discovery.Choice, found: discovery.Resolution, language: str) -> Html:
     if choice.kind == "sitemap":
-        return t_html("admin_sources.offer.sitemap", language, url=choice.url)
+        return t_html("admin_sources.offer.sitemap", language, url=redacted_url(choice.url))
     return t_html("admin_sources.offer.page", language, links=found.section_links)
 
 
@@ -206,9 +216,9 @@ async def _preview(
     text = t_html(
         "admin_sources.preview",
         language,
-        title=preview.title or preview.url,
+        title=preview.title or redacted_url(preview.url),
         kind=kind_name(preview.kind, language),
-        url=spec.url,
+        url=redacted_url(spec.url),
         category=spec.category or auto,
         lang=spec.language or auto,
     )
@@ -268,7 +278,7 @@ async def confirm_add(update: Update, context: Context, actor: Actor, token: str
                 session, token, user_id=actor.user_id or 0, kind=PENDING_KIND
             )
             source = await service.add_source(session, SourceSpec(**waiting.payload), actor=actor)
-            source_id, url, kind = source.id, source.url, source.kind
+            source_id, url, kind = source.id, redacted_url(source.url), source.kind
     except pending_service.PendingError as exc:
         await refuse_press(update, exc, language)
         return

@@ -427,3 +427,15 @@ async def test_only_the_asking_admin_may_confirm_and_only_before_expiry(
         assert "expired" in str(answer.get("text"))
         assert await _sources(bot.db) == []
         assert await _actions(bot.db) == []
+
+
+async def test_sources_and_source_hide_credentials_in_urls(database: Database) -> None:
+    secret = "https://reader:hunter2@news.example/feed.xml?key=s3cr3t&lang=ar"
+    source_id = await _add(database, secret)
+    async with bot_harness(database, admin_ids=(ADMIN_USER,)) as bot:
+        [listing] = await bot.command(ADMIN_USER, ADMIN_USER, "/sources")
+        [detail] = await bot.command(ADMIN_USER, ADMIN_USER, f"/source {source_id}")
+    for message in (listing, detail):
+        assert "hunter2" not in message.plain_text
+        assert "s3cr3t" not in message.plain_text
+    assert "https://***@news.example/feed.xml?key=***&lang=ar" in detail.plain_text

@@ -256,3 +256,32 @@ async def test_add_refuses_a_private_address_up_front_naming_the_setting(
     assert "refused: 10.0.0.5 is a private address" in err
     assert "FETCH_ALLOW_NETWORKS" in err
     assert await _source(database) is None
+
+
+async def test_credentials_in_a_source_url_are_shown_to_no_one(database: Database) -> None:
+    url = database.url
+    async with FeedServer() as site:
+        site.add("/feed.xml", rss([Item("Budget", link="https://example.com/b")]))
+        secret = site.url("/feed.xml?token=s3cr3t-token&lang=ar").replace(
+            "http://", "http://reader:hunter2@"
+        )
+        code, out, err = await nashra("sources", "add", secret, "--kind", "feed", database_url=url)
+        assert code == 0, err
+        shown = [out]
+        for command in (["sources", "list"], ["sources", "show", "1"], ["sources", "export"]):
+            code, out, err = await nashra(*command, database_url=url)
+            assert code == 0, err
+            shown.append(out + err)
+        code, audit, err = await nashra("audit", database_url=url)
+        assert code == 0, err
+        shown.append(audit)
+        for text in shown:
+            assert "hunter2" not in text
+            assert "s3cr3t" not in text
+        assert "token=***" in shown[1]
+        code, out, _ = await nashra("sources", "export", "--with-secrets", database_url=url)
+        assert "reader:hunter2@" in out
+        assert "token=s3cr3t-token" in out
+    source = await _source(database)
+    assert source is not None
+    assert source.url == secret  # stored as given: it is needed to fetch

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ingest.normalize import canonical_url
+from bot.ingest.normalize import canonical_url, redacted_url
 from bot.ingest.sourcespec import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, SourceSpec
 from bot.ingest.sourcespec import parse_interval as parse_duration
 from bot.services.audit import Actor, Snapshot, record
@@ -105,7 +105,7 @@ def snapshot(source: Source) -> Snapshot:
     """What an admin may change of a source, for the audit trail."""
     return {
         "id": source.id,
-        "url": source.url,
+        "url": redacted_url(source.url),
         "kind": source.kind.value,
         "name": source.name,
         "language": source.language,
@@ -238,22 +238,22 @@ async def sync_sources(
         if source is None:
             session.add(Source(url=url, **values))
             report.added.append(url)
-            after[url] = values
+            after[redacted_url(url)] = values
         elif any(getattr(source, key) != value for key, value in values.items()):
-            before[url] = {key: getattr(source, key) for key in values}
+            before[redacted_url(url)] = {key: getattr(source, key) for key in values}
             if source.kind != values["kind"]:
                 _read_afresh(source)
             for key, value in values.items():
                 setattr(source, key, value)
             report.updated.append(url)
-            after[url] = values
+            after[redacted_url(url)] = values
         else:
             report.unchanged.append(url)
     for url, source in existing.items():
         if url in wanted:
             continue
         if prune:
-            before[url] = snapshot(source)
+            before[redacted_url(url)] = snapshot(source)
             await source_store.delete_source(session, source.id)
             report.removed.append(url)
         else:
@@ -291,7 +291,7 @@ async def import_sources(
         session.add(Source(url=url, **values))
         existing.add(url)
         report.added.append(url)
-        after[url] = values
+        after[redacted_url(url)] = values
     await session.flush()
     if after:
         await record(session, actor, "source.import", None, after=after)
@@ -302,10 +302,11 @@ async def source_count(session: AsyncSession) -> int:
     return await source_store.count_sources(session)
 
 
-async def export_specs(session: AsyncSession) -> list[SourceSpec]:
+async def export_specs(session: AsyncSession, *, with_secrets: bool = False) -> list[SourceSpec]:
+    """Every source as a list file describes it; credentials in URLs hidden unless asked."""
     return [
         SourceSpec(
-            url=s.url,
+            url=s.url if with_secrets else redacted_url(s.url),
             name=s.name or s.title,
             language=s.language,
             category=s.category.slug if s.category else None,
@@ -340,7 +341,7 @@ def _source_state(s: Source, counts: tuple[int, int]) -> SourceState:
     total, today = counts
     return SourceState(
         id=s.id,
-        url=s.url,
+        url=redacted_url(s.url),
         name=s.name or s.title or "",
         state=_state(s),
         kind=s.kind.value,
