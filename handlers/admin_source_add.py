@@ -205,7 +205,7 @@ async def _preview(
             session,
             user_id=actor.user_id or 0,
             kind=PENDING_KIND,
-            payload=dataclasses.asdict(spec),
+            payload={"spec": dataclasses.asdict(spec), "title": preview.title},
             ttl=PENDING_TTL,
         )
     message = update.effective_message
@@ -277,8 +277,12 @@ async def confirm_add(update: Update, context: Context, actor: Actor, token: str
             waiting = await pending_service.take(
                 session, token, user_id=actor.user_id or 0, kind=PENDING_KIND
             )
-            source = await service.add_source(session, SourceSpec(**waiting.payload), actor=actor)
+            saved = waiting.payload
+            spec = SourceSpec(**saved.get("spec", saved))  # rows parked before titles were kept
+            title = saved.get("title") if isinstance(saved.get("title"), str) else None
+            source = await service.add_source(session, spec, actor=actor, title=title)
             source_id, url, kind = source.id, redacted_url(source.url), source.kind
+            name = source.name or source.title or url
     except pending_service.PendingError as exc:
         await refuse_press(update, exc, language)
         return
@@ -288,7 +292,12 @@ async def confirm_add(update: Update, context: Context, actor: Actor, token: str
         return
     await query.answer(t("admin_sources.alert.saved", language))
     text = t_html(
-        "admin_sources.added", language, id=source_id, url=url, kind=kind_name(kind, language)
+        "admin_sources.added",
+        language,
+        id=source_id,
+        name=name,
+        url=url,
+        kind=kind_name(kind, language),
     )
     await edit(update, text)
 

@@ -10,7 +10,7 @@ from typing import Final, Protocol
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import bot_context
-from bot.i18n import Html, t, t_html
+from bot.i18n import Html, t, t_html, tn
 from bot.services import sources as service
 from bot.services.audit import Actor
 from handlers.common import Context, language_of, reply
@@ -55,7 +55,14 @@ async def page(
     pages = (len(states) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 1), pages)
     lines = [
-        t_html("admin_sources.list.header", language, count=len(states), page=page, pages=pages)
+        t_html(
+            "admin_sources.list.header",
+            language,
+            count=tn("admin_sources.count.sources", language, len(states)),
+            page=page,
+            pages=pages,
+            zone=ctx.settings.timezone,
+        )
     ]
     for s in states[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
         error = (
@@ -124,6 +131,7 @@ async def show_source(update: Update, context: Context, actor: Actor) -> None:
             interval=interval(s.interval_seconds, ctx, language),
             last_poll=when(s.last_poll, ctx, language),
             next_poll=when(s.next_poll, ctx, language),
+            zone=ctx.settings.timezone,
             articles=s.articles,
             new_today=s.new_today,
             failures=s.failures,
@@ -187,7 +195,7 @@ async def delete_source(update: Update, context: Context, actor: Actor) -> None:
         language,
         id=source_id,
         name=s.name or s.url,
-        articles=s.articles,
+        articles=tn("admin_sources.count.articles", language, s.articles),
     )
     await reply(update, text, markup)
 
@@ -208,8 +216,8 @@ async def confirm_delete(update: Update, context: Context, actor: Actor, source_
         "admin_sources.deleted",
         language,
         id=source_id,
-        articles=gone["articles"],
-        pending=gone["pending_deliveries"],
+        articles=tn("admin_sources.count.articles", language, gone["articles"]),
+        pending=tn("admin_sources.count.posts", language, gone["pending_deliveries"]),
     )
     await edit(update, text)
 

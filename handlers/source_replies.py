@@ -7,13 +7,12 @@ import contextlib
 import re
 from datetime import datetime
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
-from bot.i18n import Html, t, t_html
+from bot.i18n import Html, local_time, t, t_html, tn
 from bot.services import sources as service
 from handlers.admin import CALLBACK_PREFIX
 from handlers.common import Context, reply
@@ -56,9 +55,10 @@ def trim(text: str, limit: int) -> str:
 
 
 def when(moment: datetime | None, ctx: BotContext, language: str) -> str:
+    """`moment` in the bot's time zone (the text around it names the zone)."""
     if moment is None:
         return t("admin_sources.never", language)
-    return moment.astimezone(ZoneInfo(ctx.settings.timezone)).strftime("%Y-%m-%d %H:%M")
+    return local_time(moment, ctx.settings.timezone, language)
 
 
 def interval(seconds: int | None, ctx: BotContext, language: str) -> str:
@@ -70,10 +70,10 @@ def interval(seconds: int | None, ctx: BotContext, language: str) -> str:
 
 def duration(seconds: int, language: str) -> str:
     if seconds % 3600 == 0:
-        return t("admin_sources.unit.hours", language, n=seconds // 3600)
+        return tn("admin_sources.unit.hours", language, seconds // 3600)
     if seconds % 60 == 0:
-        return t("admin_sources.unit.minutes", language, n=seconds // 60)
-    return t("admin_sources.unit.seconds", language, n=seconds)
+        return tn("admin_sources.unit.minutes", language, seconds // 60)
+    return tn("admin_sources.unit.seconds", language, seconds)
 
 
 def buttons(*row: tuple[str, str]) -> InlineKeyboardMarkup:

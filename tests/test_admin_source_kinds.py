@@ -236,7 +236,7 @@ async def test_a_public_channel_is_previewed_from_its_page_and_saved_by_its_name
          "بوت وليس قناة"),
         ("https://t.me/nobody_here", "not_existed_channel__s__nonexistent.html",
          "There is no public Telegram channel called @nobody_here",
-         "لا توجد قناة عامة على تيليغرام"),
+         "لا توجد قناة عامة على تيليجرام"),
     ],
 )  # fmt: skip
 async def test_a_name_that_is_no_public_channel_is_refused_in_both_languages(

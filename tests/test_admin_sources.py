@@ -16,6 +16,7 @@ from bot.ingest.sourcespec import SourceSpec
 from bot.services import sources as service
 from bot.services.audit import CLI
 from handlers import admin_source_add
+from handlers.source_replies import duration
 from storage.models import AdminAction, Article, Source
 from tests.botharness import AR_USER, EN_USER, MEMBER, Harness, bot_harness, wait_until
 from tests.conftest import Database
@@ -223,7 +224,7 @@ async def test_sources_are_listed_ten_a_page_with_each_ones_state(world: World) 
         await service.pause_source(session, ids[2], actor=CLI)
     [page] = await bot.command(ADMIN_USER, ADMIN_USER, "/sources")
     text = page.plain_text
-    assert "12 in all, page 1 of 2" in text
+    assert "Sources: 12 sources, page 1 of 2 (times in Asia/Damascus)" in text
     assert "site09" in text
     assert "site10" not in text
     assert re.search(rf"{ids[1]} · site01 — failing\nfeed · Last poll: 2026-01-28 \d\d:00", text)
@@ -250,10 +251,7 @@ async def test_pause_resume_and_delete_after_confirmation(world: World) -> None:
     assert "already paused" in answer.plain_text
     [detail] = await bot.command(ADMIN_USER, ADMIN_USER, f"/source {source_id}")
     assert "State: paused" in detail.plain_text
-    assert (
-        "Polled every the default (5 min)" in detail.plain_text
-        or "Polled every" in detail.plain_text
-    )
+    assert "Poll interval: 15 minutes (the default)" in detail.plain_text
     [answer] = await bot.command(ADMIN_USER, ADMIN_USER, f"/resumesource {source_id}")
     assert "polled again" in answer.plain_text
     [source] = await _sources(bot.db)
@@ -307,7 +305,7 @@ async def test_setinterval_takes_durations_and_refuses_bad_ones(world: World) ->
         [answer] = await bot.command(ADMIN_USER, ADMIN_USER, text)
         assert answer.plain_text.startswith("Usage: /setinterval"), text
     [answer] = await bot.command(ADMIN_USER, ADMIN_USER, f"/setinterval {source_id} 15m")
-    assert f"Source {source_id} is now polled every 15 min" in answer.plain_text
+    assert f"Source {source_id} is now polled every 15 minutes" in answer.plain_text
     [answer] = await bot.command(ADMIN_USER, ADMIN_USER, "/setinterval 999 1h")
     assert "no source with the number 999" in answer.plain_text
     [source] = await _sources(bot.db)
@@ -335,7 +333,7 @@ async def test_an_opml_upload_is_imported_and_export_sends_the_sources_back(worl
         SourceSpec("https://example.net/b.xml", name="B", interval_seconds=1800),
     ]
     report = await _upload(bot, write_opml(specs), "feeds.opml")
-    assert "2 sources added, 1 already present" in report.plain_text
+    assert "sources added: 2; already present: 1" in report.plain_text
     assert "+ https://example.org/a.xml" in report.plain_text
     assert len(await _sources(bot.db)) == 3
     assert (await _actions(bot.db))[-1].action == "source.import"
@@ -362,7 +360,7 @@ async def test_an_arabic_admin_gets_arabic_answers(database: Database) -> None:
         [answer] = await bot.command(STRANGER, STRANGER, "/sources")
         assert "لا مصادر بعد" in answer.plain_text
         [answer] = await bot.command(STRANGER, STRANGER, "/setinterval")
-        assert answer.plain_text.startswith("الاستعمال: /setinterval")
+        assert answer.plain_text.startswith("الاستخدام: /setinterval")
         async with database.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(Source)) == 0
 
@@ -372,10 +370,10 @@ async def test_deleting_a_source_deletes_its_articles(world: World) -> None:
     await bot.seed_articles("politics", ["first", "second"])
     [source] = await _sources(bot.db)
     [question] = await bot.command(ADMIN_USER, ADMIN_USER, f"/delsource {source.id}")
-    assert "Its 2 stored articles go with it" in question.plain_text
+    assert "Its stored articles (2 articles) go with it" in question.plain_text
     await bot.press(ADMIN_USER, ADMIN_USER, question.message_id, f"adm:v1:src:del:{source.id}")
     await wait_until(lambda: "is deleted" in _current(bot, question).plain_text)
-    assert "with 2 articles; 0 posts waiting to be sent were dropped" in (
+    assert "with 2 articles; dropped before sending: 0 posts." in (
         _current(bot, question).plain_text
     )
     async with bot.db.sessions() as session:
@@ -439,3 +437,21 @@ async def test_sources_and_source_hide_credentials_in_urls(database: Database) -
         assert "hunter2" not in message.plain_text
         assert "s3cr3t" not in message.plain_text
     assert "https://***@news.example/feed.xml?key=***&lang=ar" in detail.plain_text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "language", "expected"),
+    [
+        (60, "ar", "دقيقة واحدة"),
+        (120, "ar", "دقيقتان"),
+        (300, "ar", "٥ دقائق"),
+        (900, "ar", "١٥ دقيقة"),
+        (3600 * 11, "ar", "١١ ساعة"),
+        (90, "ar", "٩٠ ثانية"),
+        (60, "en", "1 minute"),
+        (900, "en", "15 minutes"),
+        (7200, "en", "2 hours"),
+    ],
+)
+def test_intervals_read_with_their_plural_forms(seconds: int, language: str, expected: str) -> None:
+    assert duration(seconds, language) == expected

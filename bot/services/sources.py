@@ -134,9 +134,12 @@ async def check_new(session: AsyncSession, spec: SourceSpec) -> tuple[str, int |
     return url, await _category_id(session, spec.category)
 
 
-async def add_source(session: AsyncSession, spec: SourceSpec, *, actor: Actor) -> Source:
+async def add_source(
+    session: AsyncSession, spec: SourceSpec, *, actor: Actor, title: str | None = None
+) -> Source:
+    """Add a source; `title` is its own title when a preview read it (polls keep it current)."""
     url, category_id = await check_new(session, spec)
-    source = Source(url=url, **_values(spec, category_id))
+    source = Source(url=url, title=title[:512] if title else None, **_values(spec, category_id))
     session.add(source)
     await session.flush()
     await record(session, actor, "source.add", _target(source), after=snapshot(source))
