@@ -23,6 +23,26 @@ async def find_category(session: AsyncSession, key: str) -> Category | None:
     )
 
 
+async def find_categories(session: AsyncSession, keys: Iterable[str]) -> dict[str, Category]:
+    """key → category for those of these keys that are a slug or an alias, in two queries."""
+    wanted = sorted({key for key in keys if key})
+    if not wanted:
+        return {}
+    found = {
+        str(alias): category
+        for alias, category in await session.execute(
+            select(CategoryAlias.alias, Category)
+            .join(Category)
+            .where(CategoryAlias.alias.in_(wanted))
+        )
+    }
+    found.update(
+        (category.slug, category)
+        for category in await session.scalars(select(Category).where(Category.slug.in_(wanted)))
+    )
+    return found
+
+
 async def list_categories(session: AsyncSession) -> list[Category]:
     result = await session.scalars(select(Category).order_by(Category.position, Category.slug))
     return list(result)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from sqlalchemy import event
 
 from bench.hostile import LogRecords, callback_cases, command_cases, failure_case
 from tests.botharness import Harness, bot_harness
@@ -54,6 +55,31 @@ async def test_an_unknown_category_is_quoted_back_short_and_cleaned(bot: Harness
     assert "\u202e" not in answer.plain_text
     assert "y" * 60 in answer.plain_text
     assert "y" * 65 not in answer.plain_text
+
+
+async def test_hundreds_of_names_cost_the_same_few_queries_as_one(
+    bot: Harness, database: Database
+) -> None:
+    """600 names in one /subscribe once cost 600 lookups, seconds on a loaded machine."""
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "category_aliases" in statement:
+            statements.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await bot.command(1002, 1002, "/subscribe politics")
+        one = len(statements)
+        statements.clear()
+        names = " ".join(f"w{i} politics" for i in range(300))
+        await bot.command(1002, 1002, f"/subscribe {names}")
+        many = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert one > 0
+    assert many <= one + 3, statements
 
 
 async def test_forged_callbacks_change_nothing_and_are_refused(

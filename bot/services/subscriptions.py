@@ -48,10 +48,12 @@ async def resolve_categories(session: AsyncSession, names: Sequence[str]) -> Res
     whole = await find_category(session, " ".join(names))
     if whole is not None:
         return Resolved([whole], [])
+    keys = {name: alias_key(name) for name in names}
+    known = await category_store.find_categories(session, keys.values())
     found: dict[int, Category] = {}
     unknown: list[str] = []
-    for name in names:
-        category = await find_category(session, name)
+    for name, key in keys.items():
+        category = known.get(key)
         if category is None:
             unknown.append(name)
         else:
