@@ -12,6 +12,7 @@ from telegram import Update
 
 from bot.i18n import Html, ascii_digits, local_digits, t_html
 from bot.services import chats as chat_service
+from bot.services.reader_options import chat_zone
 from handlers.common import Context, chat_ref, is_private, reply, turn
 
 OFF_WORDS: Final = frozenset({"off", "إيقاف", "ايقاف"})
@@ -51,7 +52,7 @@ async def quiet(update: Update, context: Context) -> None:
         return
     ctx, stored = now.ctx, now.chat
     stored_zone = stored.timezone if stored is not None else None
-    zone = stored_zone or ctx.settings.timezone
+    zone = chat_zone(stored_zone, stored.language if stored is not None else None, ctx.settings)
     usage = t_html("quiet.usage", language, zone=zone)
     args = list(context.args or [])
     if not args:
