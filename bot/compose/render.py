@@ -158,20 +158,25 @@ class RenderedDigest:
     count: int
 
 
-def render_digest(header: str, items: Sequence[PostContent]) -> RenderedDigest:
+def render_digest(header: str, items: Sequence[PostContent], footer: str = "") -> RenderedDigest:
     """A bold header, then one line per post (its headline linked to the article, its site),
-    as many as fit in a message, at least one."""
+    as many as fit in a message, at least one; then `footer`, when given."""
     heading = _one_line(header)
     text = [heading, ""]
     markup = [f"<b>{_escape(heading)}</b>", ""]
+    ending = _one_line(footer)
+    room = TEXT_LIMIT - (utf16_units(ending) + 2 if ending else 0)
     count = 0
     for item in items:
         plain, line = digest_line(item)
-        if count and utf16_units("\n".join([*text, plain])) > TEXT_LIMIT:
+        if count and utf16_units("\n".join([*text, plain])) > room:
             break
         text.append(plain)
         markup.append(line)
         count += 1
+    if ending:
+        text += ["", ending]
+        markup += ["", _escape(ending)]
     return RenderedDigest("\n".join(markup), "\n".join(text), count)
 
 

@@ -162,7 +162,7 @@ class Briefings:
             language,
             items,
             lambda left: tn("briefing.more", language, left),
-            t("briefing.translated", language) if translated else "",
+            t("translate.headlines", language) if translated else "",
         )
         lead = ranked(items)[0].content.url if items else None
         return digest, lead

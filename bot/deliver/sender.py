@@ -336,7 +336,11 @@ class Sender:
     def _digest(self, claim: Claim, posts: dict[int, BookedPost]) -> RenderedDigest:
         language = choose_language(claim.chat.language, None, self._settings.default_language)
         header = t("digest.header", language, count=len(claim.deliveries))
-        return render_digest(header, [posts[d.article_id].content for d in claim.deliveries])
+        contents = [posts[d.article_id].content for d in claim.deliveries]
+        translated = any(content.note for content in contents)
+        return render_digest(
+            header, contents, t("translate.headlines", language) if translated else ""
+        )
 
     async def _attempt(self, claim: Claim, posts: dict[int, BookedPost]) -> Outcome:
         chat = claim.chat
@@ -440,7 +444,7 @@ class Sender:
 
     def _sent(self, claim: Claim, sent: Sent) -> Outcome:
         now = self._clock()
-        digest = claim.is_digest
+        digest = claim.is_digest or sent.sent_as == SentAs.BRIEFING
         self._count("sent", len(claim.deliveries))
         self._count(f"sent_{sent.sent_as}")
         return Outcome(

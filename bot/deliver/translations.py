@@ -16,6 +16,7 @@ machine-translated and from which language, the category's name in the chat's la
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -117,7 +118,7 @@ class Translations:
             elif now - self._failed.get(key, -FAILURE_SECONDS) >= FAILURE_SECONDS:
                 missing.append(article_id)
         if missing:
-            found.update(await self._made(missing, target, posts))
+            found.update(await self._made(missing, target))
         return found
 
     async def close(self) -> None:
@@ -127,57 +128,61 @@ class Translations:
             call.cancel()
         await asyncio.gather(*calls, return_exceptions=True)
 
-    async def _made(
-        self, article_ids: list[int], target: str, posts: Mapping[int, BookedPost]
-    ) -> dict[int, BookedPost]:
-        """The translated posts of these articles that are ready within `wait` seconds: stored
-        ones at once, the others from the LLM (one call per article and language)."""
-        ready: dict[int, BookedPost] = {}
-        fresh = [i for i in article_ids if (i, target) not in self._calls]
-        if fresh:
+    async def _made(self, article_ids: list[int], target: str) -> dict[int, BookedPost]:
+        """The translated posts of these articles that are ready within `wait` seconds. Each
+        article and language has one call at a time, whoever asks (registered before any
+        wait, so that chats asking at once share it)."""
+        calls: dict[int, asyncio.Task[BookedPost | None]] = {}
+        for article_id in article_ids:
+            key = (article_id, target)
+            call = self._calls.get(key)
+            if call is None:
+                call = asyncio.create_task(self._obtain(article_id, target))
+                self._calls[key] = call
+                call.add_done_callback(functools.partial(self._forget, key))
+            calls[article_id] = call
+        await asyncio.wait(calls.values(), timeout=self.wait)
+        return {
+            article_id: post
+            for article_id, call in calls.items()
+            if call.done() and not call.cancelled() and (post := call.result()) is not None
+        }
+
+    def _forget(self, key: tuple[int, str], _call: asyncio.Task[BookedPost | None]) -> None:
+        self._calls.pop(key, None)
+
+    async def _obtain(self, article_id: int, target: str) -> BookedPost | None:
+        """The translated post: its words from the database, else from the LLM (then kept in
+        the database); None on failure."""
+        key = (article_id, target)
+        try:
             async with self._sessions() as session:
-                stored = await translation_store.translations(session, fresh, target)
-                articles = await claim_store.load_articles(session, fresh)
-            categories = await self._categories.get()
-            for article_id in fresh:
-                if article_id not in articles:
-                    continue
-                article, source = articles[article_id]
-                words = stored.get(article_id)
-                if words is None:
-                    self._start(article, source, target, categories)
-                    continue
-                post = self._render(article, source, words, target, categories)
-                if post is not None:
-                    ready[article_id] = self._keep((article_id, target), post)
-        calls = {i: self._calls[(i, target)] for i in article_ids if (i, target) in self._calls}
-        if calls:
-            await asyncio.wait(calls.values(), timeout=self.wait)
-        for article_id, call in calls.items():
-            if call.done() and not call.cancelled() and (post := call.result()) is not None:
-                ready[article_id] = post
-        return ready
+                stored = await translation_store.translations(session, [article_id], target)
+                rows = await claim_store.load_articles(session, [article_id])
+            if article_id not in rows:
+                return None
+            article, source = rows[article_id]
+            words = stored.get(article_id) or await self._ask(article, target)
+            if words is None:
+                self._failure(key)
+                return None
+            post = self._render(article, source, words, target, await self._categories.get())
+        except Exception:
+            log.exception("the translation of article %s could not be made", article_id)
+            post = None
+        if post is None:
+            self._failure(key)
+            return None
+        return self._keep(key, post)
 
-    def _start(
-        self, article: Article, source: Source, target: str, categories: CategorySet
-    ) -> None:
-        key = (article.id, target)
-        call = asyncio.create_task(self._translate(article, source, target, categories))
-        self._calls[key] = call
-        call.add_done_callback(lambda _: self._calls.pop(key, None))
-
-    async def _translate(
-        self, article: Article, source: Source, target: str, categories: CategorySet
-    ) -> BookedPost | None:
-        """Ask the LLM, keep the answer in the database, render it; None on failure."""
-        key = (article.id, target)
+    async def _ask(self, article: Article, target: str) -> StoredTranslation | None:
+        """The LLM's translation of the article's words, kept in the database."""
         translator = self._translator
         assert translator is not None
         words = await translator.translate(
             article.headline or article.title, article.summary or "", article.language, target
         )
         if words is None:
-            self._failure(key)
             return None
         stored = StoredTranslation(words.headline, words.summary)
         try:
@@ -187,11 +192,7 @@ class Translations:
                 )
         except Exception:
             log.exception("the translation of article %s could not be stored", article.id)
-        post = self._render(article, source, stored, target, categories)
-        if post is None:
-            self._failure(key)
-            return None
-        return self._keep(key, post)
+        return stored
 
     def _render(
         self,
