@@ -5,48 +5,25 @@ In groups only the group's admins change them, as every setting of a group.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Final
 
 from telegram import Update
 
 from bot.i18n import Html, join, local_digits, t_html
 from bot.services import reader_options as service
+from bot.services.reader_options import (
+    SHOWN_MAX_CHARS,
+    WORD_MAX_CHARS,
+    BriefingProblem,
+    clock,
+    known_zone,
+    parse_times,
+)
 from handlers.common import Context, Turn, chat_ref, reply, turn
 from handlers.groups import allowed_to_change
-from handlers.quiet import ARG_MAX_CHARS, OFF_WORDS, SHOWN_MAX_CHARS, clock, known_zone, parse_clock
+from handlers.quiet import OFF_WORDS
 
 MAX_TIMES: Final = service.MAX_BRIEFING_TIMES
-# More words than this are not a list of times: the usage answers them.
-MAX_ARGS: Final = 16
-_SEPARATORS: Final = re.compile(r"[,،;؛\s]+")
-
-
-@dataclass(frozen=True, slots=True)
-class BriefingProblem:
-    """Why the arguments are not briefing times: `key` of briefing.* ("usage", "bad_time",
-    "too_many") and the argument at fault, if one is."""
-
-    key: str
-    value: str = ""
-
-
-def parse_times(args: list[str]) -> list[int] | BriefingProblem:
-    """`["08:00", "20:00"]` (or "08:00,20:00") as minutes after midnight, ascending and each
-    once; else what is wrong."""
-    words = [w for a in args for w in _SEPARATORS.split(a) if w]
-    if not words or len(words) > MAX_ARGS or any(len(w) > ARG_MAX_CHARS for w in words):
-        return BriefingProblem("usage")
-    minutes: set[int] = set()
-    for word in words:
-        minute = parse_clock(word)
-        if minute is None:
-            return BriefingProblem("bad_time", word[:SHOWN_MAX_CHARS])
-        minutes.add(minute)
-    if len(minutes) > MAX_TIMES:
-        return BriefingProblem("too_many")
-    return sorted(minutes)
 
 
 async def briefing(update: Update, context: Context) -> None:
@@ -95,7 +72,7 @@ async def timezone(update: Update, context: Context) -> None:
         state = t_html(key, language, zone=_zone(now))
         await reply(update, Html(f"{state}\n\n{usage}"))
         return
-    if len(args) != 1 or len(args[0]) > ARG_MAX_CHARS:
+    if len(args) != 1 or len(args[0]) > WORD_MAX_CHARS:
         await reply(update, usage)
         return
     zone = known_zone(args[0])

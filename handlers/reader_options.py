@@ -17,8 +17,7 @@ from bot.i18n import SUPPORTED_LANGUAGES, Html, t, t_html
 from bot.services import chats as chat_service
 from bot.services import reader_options as service
 from bot.services.chats import ChatSettings
-from bot.services.reader_options import ChatOptions
-from bot.settings import Settings
+from bot.services.reader_options import ChatOptions, translation_available
 from handlers.common import Context, chat_ref, is_private, reply, turn
 from handlers.groups import AdminCheckFailed, allowed_to_change, may_change_settings
 from handlers.quiet import OFF_WORDS as QUIET_OFF_WORDS
@@ -29,11 +28,6 @@ OPTIONS_DATA: Final = re.compile(r"opt:v1:(silent|link_preview|photos|translate|
 ON_WORDS: Final = frozenset({"on", "تشغيل", "تفعيل"})
 OFF_WORDS: Final = QUIET_OFF_WORDS | {"تعطيل"}
 LANGUAGE_NAMES: Final = {"ar": "العربية", "en": "English"}  # each in its own language
-
-
-def translation_available(settings: Settings) -> bool:
-    """Whether the deployment has the LLM endpoint translations go through."""
-    return bool(settings.llm_base_url and settings.llm_model)
 
 
 def settings_keyboard(

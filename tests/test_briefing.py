@@ -169,6 +169,22 @@ def test_at_the_briefing_the_earlier_stories_are_due_and_later_ones_wait() -> No
     assert hold.chat_next_send_at is None
 
 
+def test_a_briefing_to_try_again_keeps_its_own_pace_and_marks_nothing() -> None:
+    claim = _claim([_utc(2026, 5, 4, 1), _utc(2026, 5, 4, 5, 0, 30)])
+    plan = split(claim, _utc(2026, 5, 4, 5, 1), DAMASCUS, {101, 102})
+    throttled = Outcome(
+        (1,),
+        7,
+        DeliveryState.PENDING,
+        next_attempt_at=_utc(2026, 5, 4, 5, 1, 7),
+        chat_next_send_at=_utc(2026, 5, 4, 5, 1, 7),
+    )
+    hold, retry = plan.outcomes(throttled)
+    assert retry == throttled
+    assert hold.chat_next_send_at is None
+    assert hold.next_attempt_at == _utc(2026, 5, 5, 5)
+
+
 def test_a_story_stored_late_after_the_briefing_joins_the_next_one() -> None:
     # Created (its poll began) at 04:59 UTC, stored after the 05:00 briefing went at 05:00:10.
     claim = _claim([_utc(2026, 5, 4, 4, 59)], briefed=_utc(2026, 5, 4, 5, 0, 10))

@@ -299,6 +299,8 @@ async def test_a_throttled_briefing_is_retried_and_sent_once(
     briefed = await briefed_chat(seed, 101, [8 * 60])
     await stored(seed, "خبر", clock.now)
     await stored(seed, "خبر آخر", clock.now)
+    # Stored just after 08:00: it waits for tomorrow's briefing, and must not hold up the retry.
+    await stored(seed, "خبر الغد", datetime(2026, 5, 4, 5, 0, 0, 500, tzinfo=UTC))
     tg.fail_next("sendMessage", chat_id=101, error=ApiError.too_many_requests(retry_after=7))
     async with sender() as s:
         clock.now = datetime(2026, 5, 4, 5, 0, 1, tzinfo=UTC)
@@ -307,11 +309,17 @@ async def test_a_throttled_briefing_is_retried_and_sent_once(
         assert s.counts["http_429"] == 1
         chat = await seed.chat_row(briefed)
         assert chat.next_send_at == clock.now + timedelta(seconds=7)
+        assert chat.briefed_at is None
         clock.now += timedelta(seconds=8)
         await settle(s)
     [message] = briefings(tg, 101)
     assert message.plain_text.count("• ") == 2
-    assert await states(seed, briefed) == [(DeliveryState.DIGESTED, "briefing")] * 2
+    assert "خبر الغد" not in message.plain_text
+    assert await states(seed, briefed) == [
+        (DeliveryState.DIGESTED, "briefing"),
+        (DeliveryState.DIGESTED, "briefing"),
+        (DeliveryState.PENDING, None),
+    ]
 
 
 async def test_a_blocked_chat_loses_its_briefing_and_is_made_inactive(

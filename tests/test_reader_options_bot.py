@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 
-from handlers.briefing import BriefingProblem, parse_times
+from bot.services.reader_options import BriefingProblem, parse_times
 from handlers.commands import READER_OPTIONS
-from storage.models import Chat
+from storage.models import AdminAction, Chat
 from tests.botharness import (
     ADMIN,
     AR_USER,
@@ -21,7 +22,10 @@ from tests.botharness import (
     wait_until,
 )
 from tests.conftest import Database
-from tests.fakes.telegram_server import SentMessage
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, SentMessage
+from tests.test_cli import nashra
+
+CHANNEL = -1009001
 
 
 @pytest.fixture
@@ -311,3 +315,66 @@ async def test_latest_honours_the_chats_options(bot: Harness) -> None:
     assert post.method == "sendMessage"
     [request] = [r for r in bot.tg.calls("sendMessage") if r.params.get("chat_id") == AR_USER][-1:]
     assert request.params["disable_notification"] is True
+
+
+# ---- a channel's options, from the command line -----------------------------------------------
+
+
+async def test_the_command_line_sets_a_channels_options_audited(database: Database) -> None:
+    async with FakeTelegram(token=DEFAULT_TOKEN) as tg:
+        tg.add_chat(CHANNEL, "channel", title="قناة الأخبار", username="newschan")
+        env = {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE_URL": tg.base_url}
+
+        async def run(*args: str) -> tuple[int, str, str]:
+            return await nashra("channels", *args, database_url=database.url, **env)
+
+        code, _, err = await run("add", "@newschan", "--category", "politics")
+        assert (code, err) == (0, "")
+        code, out, _ = await run("options", "@newschan")
+        assert code == 0
+        assert "silent: off · link previews: off · photos: on · translation: off" in out
+        assert "daily briefing: none: posts as they come" in out
+        code, out, err = await run(
+            "options",
+            "@newschan",
+            "--silent",
+            "on",
+            "--photos",
+            "off",
+            "--briefing",
+            "07:30,19:00",
+            "--timezone",
+            "europe/berlin",
+            "--language",
+            "en",
+        )
+        assert (code, err) == (0, ""), err
+        assert "silent: on · link previews: off · photos: off" in out
+        assert "language: en" in out
+        assert "daily briefing: 07:30, 19:00 (Europe/Berlin)" in out
+        for bad, why in [
+            (("--briefing", "25:00"), "--briefing: '25:00' is not a list of at most 6 times"),
+            (("--briefing", "1:00,2:00,3:00,4:00,5:00,6:00,7:00"), "at most 6 times"),
+            (("--timezone", "Mars/Olympus_Mons"), "not an IANA time zone"),
+            (("--translate", "on"), "translation needs an LLM endpoint"),
+        ]:
+            code, _, err = await run("options", "@newschan", *bad)
+            assert code == 2
+            assert why in err
+        code, _, err = await run("options", "@nochan", "--silent", "on")
+        assert code == 2
+        assert "@nochan" in err
+    async with database.sessions() as session:
+        chat = await session.scalar(select(Chat).where(Chat.telegram_id == CHANNEL))
+        recorded = list(await session.scalars(select(AdminAction).order_by(AdminAction.id)))
+    assert chat is not None
+    assert (chat.silent, chat.photos, chat.language) == (True, False, "en")
+    assert (chat.briefing_minutes, chat.timezone) == ([450, 1140], "Europe/Berlin")
+    assert [(a.action, a.via) for a in recorded] == [
+        ("channel.add", "cli"),
+        ("channel.options", "cli"),
+    ]
+    assert recorded[1].before is not None
+    assert recorded[1].after is not None
+    assert (recorded[1].before["silent"], recorded[1].after["silent"]) == (False, True)
+    assert recorded[1].after["briefing"] == ["07:30", "19:00"]

@@ -64,16 +64,19 @@ class BriefingPlan:
     lost: Outcome | None = None
 
     def outcomes(self, sent: Outcome | None = None) -> list[Outcome]:
-        """Every outcome of the claim, `sent` being the due part's. The chat is paced by the
-        later of the send's pace and the hold; a briefing sent marks when the chat was
-        briefed."""
+        """Every outcome of the claim, `sent` being the due part's. A briefing sent marks
+        when the chat was briefed, and the chat is paced by the later of the send's pace and
+        the hold; a briefing to try again keeps its own pace (a retry is not put off to the
+        next briefing)."""
         hold = self.hold
         if sent is not None:
-            if sent.sent_as == SentAs.BRIEFING:
+            done = sent.state in (DeliveryState.SENT, DeliveryState.DIGESTED)
+            if done and sent.sent_as == SentAs.BRIEFING:
                 sent = replace(sent, chat_briefed_at=sent.sent_at)
             if hold is not None:
-                paces = [a for a in (sent.chat_next_send_at, hold.chat_next_send_at) if a]
-                sent = replace(sent, chat_next_send_at=max(paces))
+                if done:
+                    paces = [a for a in (sent.chat_next_send_at, hold.chat_next_send_at) if a]
+                    sent = replace(sent, chat_next_send_at=max(paces))
                 hold = replace(hold, chat_next_send_at=None)
         return [o for o in (self.lost, hold, sent) if o is not None]
 

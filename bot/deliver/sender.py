@@ -385,6 +385,8 @@ class Sender:
             return self._judged(claim, failure.judgement)
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
         outcome = self._sent(claim, sent)
+        if sent.sent_as == SentAs.BRIEFING:
+            return outcome  # a briefing's wait is the reader's choice, not the outbox's latency
         for delivery in claim.deliveries:
             fetched = posts[delivery.article_id].content.fetched_at
             waited = (outcome.sent_at or now) - fetched

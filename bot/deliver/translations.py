@@ -20,7 +20,7 @@ import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
@@ -99,15 +99,16 @@ class Translations:
         return self._translator is not None and self._translator.model is not None
 
     async def localize(
-        self, chat: ChatTarget, posts: Mapping[int, BookedPost], article_ids: Iterable[int]
+        self, chat: ChatTarget, posts: dict[int, BookedPost], article_ids: Iterable[int]
     ) -> dict[int, BookedPost]:
-        """`posts`, those of `article_ids` in another language than the chat's replaced by
-        their translations when the chat asked for them and they are ready in time."""
-        found = dict(posts)
+        """`posts` itself when the chat did not ask for translations; else the posts of
+        `article_ids`, those in another language than the chat's replaced by their
+        translations when these are ready in time."""
         if not chat.options.translate or not self.available:
-            return found
+            return posts
+        found = {i: posts[i] for i in article_ids if i in posts}
         target = choose_language(chat.language, None, self._settings.default_language)
-        wanted = [i for i in dict.fromkeys(article_ids) if i in posts and _base(posts[i]) != target]
+        wanted = [i for i in found if _base(found[i]) != target]
         now = time.monotonic()
         missing = []
         for article_id in wanted:
