@@ -46,8 +46,13 @@ def option_columns() -> tuple[Column[Any], ...]:
     return (c.silent, c.link_preview, c.photos, c.translate, c.briefing_minutes, c.briefed_at)
 
 
+_DEFAULT_VALUES: Final = (False, False, True, False, None, None)
+
+
 def options_from(values: Sequence[Any]) -> ChatOptions:
     """A row's `option_columns()` values as ChatOptions."""
+    if tuple(values) == _DEFAULT_VALUES:  # most chats: one shared object, nothing built
+        return NO_OPTIONS
     silent, link_preview, photos, translate, minutes, briefed_at = values
     return ChatOptions(
         bool(silent),

@@ -42,6 +42,7 @@ from storage.models import (
 _deliveries = cast(Table, Delivery.__table__)
 _chats = cast(Table, Chat.__table__)
 _OPTIONS = 11  # where a claimed row's option columns start
+_BRIEFING = _OPTIONS + 4  # its briefing times
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +77,6 @@ class Claim:
     @property
     def ids(self) -> tuple[int, ...]:
         return tuple(d.id for d in self.deliveries)
-
-    @property
-    def article_ids(self) -> tuple[int, ...]:
-        return tuple(d.article_id for d in self.deliveries)
 
     @property
     def is_digest(self) -> bool:
@@ -180,7 +177,7 @@ async def claim(
     if not heads:
         return []
     by_chat: dict[int, list[int]] = {row[1]: [row[0]] for row in heads}
-    briefed = {row[1] for row in heads if options_from(row[_OPTIONS:]).briefing}
+    briefed = {row[1] for row in heads if row[_BRIEFING]}
     if digest_threshold > 0 or (briefed and briefing_max > 0):
         await _gather_digests(
             session,

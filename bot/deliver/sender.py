@@ -302,13 +302,13 @@ class Sender:
         briefing of the stories whose time has come (the others held for theirs)."""
         chat = claim.chat
         if not chat.options.briefing:
-            posts = await self._translations.localize(chat, posts, claim.article_ids)
+            posts = await self._translations.localize(claim, posts)
             claim = self._fit_digest(claim, posts)
             return [await self._attempt(claim, posts)]
         plan = split(claim, self._clock(), self._zone(chat), posts)
         if plan.due is None:
             return plan.outcomes()
-        posts = await self._translations.localize(chat, posts, plan.due.article_ids)
+        posts = await self._translations.localize(plan.due, posts)
         return plan.outcomes(await self._attempt(plan.due, posts))
 
     def _zone(self, chat: ChatTarget) -> str:

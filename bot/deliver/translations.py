@@ -20,7 +20,6 @@ import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
@@ -38,7 +37,7 @@ from bot.services.catalog import CategoryCache
 from bot.settings import Settings
 from storage import claims as claim_store
 from storage import translations as translation_store
-from storage.claims import ChatTarget
+from storage.claims import Claim
 from storage.models import Article, Source
 from storage.translations import StoredTranslation
 
@@ -98,15 +97,16 @@ class Translations:
     def available(self) -> bool:
         return self._translator is not None and self._translator.model is not None
 
-    async def localize(
-        self, chat: ChatTarget, posts: dict[int, BookedPost], article_ids: Iterable[int]
-    ) -> dict[int, BookedPost]:
-        """`posts` itself when the chat did not ask for translations; else the posts of
-        `article_ids`, those in another language than the chat's replaced by their
+    async def localize(self, claim: Claim, posts: dict[int, BookedPost]) -> dict[int, BookedPost]:
+        """`posts` itself when the claim's chat did not ask for translations; else the posts
+        of the claim, those in another language than the chat's replaced by their
         translations when these are ready in time."""
+        chat = claim.chat
         if not chat.options.translate or not self.available:
             return posts
-        found = {i: posts[i] for i in article_ids if i in posts}
+        found = {
+            d.article_id: posts[d.article_id] for d in claim.deliveries if d.article_id in posts
+        }
         target = choose_language(chat.language, None, self._settings.default_language)
         wanted = [i for i in found if _base(found[i]) != target]
         now = time.monotonic()
