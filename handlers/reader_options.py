@@ -109,7 +109,7 @@ async def settings_button(update: Update, context: Context) -> None:
             await chat_service.set_language(session, ref, match[2])
             alert = "alert.settings_language"
         else:
-            value = await service.toggle(session, ref, match[1])
+            value = await service.toggle(session, ref, match[1], now.language)
             alert = f"alert.settings_{match[1]}_{'on' if value else 'off'}"
     async with now.ctx.sessions() as session:
         stored = await chat_service.chat_settings(session, ref.telegram_id)

@@ -279,6 +279,12 @@ async def test_translate_with_an_llm_is_switched_and_keeps_the_language(
         assert (chat.translate, chat.language) == (True, "en")
         [keyboard] = await bot.command(EN_USER, EN_USER, "/settings")
         assert _buttons(keyboard)["opt:v1:translate"] == "🌐 Machine translation: on"
+        # The keyboard's button does the same, and keeps the reader's language too.
+        [fresh] = await bot.command(AR_USER, AR_USER, "/settings")
+        answer = await bot.press(AR_USER, AR_USER, fresh.message_id, "opt:v1:translate")
+        assert answer["text"] == "صارت الأخبار المكتوبة بلغة أخرى تصلك مترجمةً ترجمةً آلية."
+        chat = await _chat(bot, AR_USER)
+        assert (chat.translate, chat.language) == (True, "ar")
         [off] = await bot.command(EN_USER, EN_USER, "/translate إيقاف")
         assert off.plain_text == "Machine translation is off: posts arrive in their own language."
         assert not (await _chat(bot, EN_USER)).translate

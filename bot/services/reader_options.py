@@ -115,14 +115,18 @@ def chat_zone(stored: str | None, language: str | None, settings: Settings) -> s
     return stored or inferred_zone(language, settings)
 
 
-async def toggle(session: AsyncSession, ref: ChatRef, name: str) -> bool:
-    """Switch one of TOGGLES for the chat; its new value."""
+async def toggle(session: AsyncSession, ref: ChatRef, name: str, language: str) -> bool:
+    """Switch one of TOGGLES for the chat; its new value. Translation switched on keeps
+    `language` (the one the chat is answered in) for a chat with no language of its own, as
+    `set_translation` does."""
     if name not in TOGGLES:
         raise ValueError(f"no chat option {name!r}")
     chat = await chat_store.upsert_chat(
         session, ref.telegram_id, ref.kind, title=ref.title, username=ref.username
     )
     value = not getattr(options_of(chat), name)
+    if name == "translate" and value and chat.language is None:
+        await chat_store.set_language(session, ref.telegram_id, language)
     await options_store.set_toggle(session, ref.telegram_id, name, value)
     return value
 
