@@ -41,8 +41,11 @@ from storage.models import (
 
 _deliveries = cast(Table, Delivery.__table__)
 _chats = cast(Table, Chat.__table__)
-_OPTIONS = 11  # where a claimed row's option columns start
-_BRIEFING = _OPTIONS + 4  # its briefing times
+# A claimed row ends with its creation time and its chat's options (counted from the end,
+# so that columns added before them move nothing).
+_OPTIONS = -len(option_columns())
+_CREATED = _OPTIONS - 1
+_BRIEFING = _OPTIONS + 4  # the chat's briefing times
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,7 @@ async def claim(
         _chats.c.quiet_start_minute,
         _chats.c.quiet_end_minute,
         _chats.c.timezone,
+        # Last, and in this order: see _CREATED and _OPTIONS.
         _deliveries.c.created_at,
         *option_columns(),
     ]
@@ -278,9 +282,7 @@ async def _claims(
     session: AsyncSession, heads: Sequence[Any], by_chat: dict[int, list[int]]
 ) -> list[Claim]:
     # id, chat_id, article_id, attempts, the chat's columns, created_at, the chat's options
-    deliveries = {
-        row[0]: ClaimedDelivery(row[0], row[2], row[3], row[_OPTIONS - 1]) for row in heads
-    }
+    deliveries = {row[0]: ClaimedDelivery(row[0], row[2], row[3], row[_CREATED]) for row in heads}
     more = [i for chat_ids in by_chat.values() for i in chat_ids if i not in deliveries]
     if more:
         rows = await session.execute(
