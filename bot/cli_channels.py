@@ -15,6 +15,7 @@ from bot.app import file_base_url
 from bot.console import format_table
 from bot.runtime import open_database
 from bot.services import channels as service
+from bot.services import reader_options
 from bot.services.audit import CLI
 from bot.services.channels import ChannelError, ChannelInfo
 from bot.settings import Settings
@@ -99,6 +100,62 @@ async def cmd_channels_categories(settings: Settings, args: argparse.Namespace) 
     return 0
 
 
+async def cmd_channels_options(settings: Settings, args: argparse.Namespace) -> int:
+    changes = _option_changes(args)
+    async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+        if changes is None:
+            found = await reader_options.channel_options(session, args.channel, settings)
+        else:
+            found = await reader_options.change_channel_options(
+                session, CLI, args.channel, changes, settings
+            )
+    options = found.options
+    state = {True: "on", False: "off"}
+    print(f"channel {found.channel.id}: {found.channel.label}")
+    print(
+        f"silent: {state[options.silent]} · link previews: {state[options.link_preview]}"
+        f" · photos: {state[options.photos]} · translation: {state[options.translate]}"
+        f" · language: {found.language or settings.default_language}"
+    )
+    times = ", ".join(reader_options.clock(m) for m in options.briefing_minutes)
+    briefing = f"{times} ({found.timezone})" if times else "none: posts as they come"
+    print(f"daily briefing: {briefing}")
+    return 0
+
+
+def _option_changes(args: argparse.Namespace) -> reader_options.OptionChanges | None:
+    """The changes the flags ask for (None: none, only show); OptionsError on a bad value."""
+    toggles = {
+        name: value == "on"
+        for name, value in (
+            ("silent", args.silent),
+            ("link_preview", args.link_preview),
+            ("photos", args.photos),
+            ("translate", args.translate),
+        )
+        if value is not None
+    }
+    briefing: list[int] | None = None
+    if args.briefing is not None:
+        parsed = [] if args.briefing == "off" else reader_options.parse_times([args.briefing])
+        if isinstance(parsed, reader_options.BriefingProblem):
+            raise reader_options.OptionsError(
+                f"--briefing: {parsed.value or args.briefing!r} is not a list of at most"
+                f" {reader_options.MAX_BRIEFING_TIMES} times like 08:00,20:00 (or off)"
+            )
+        briefing = parsed
+    zone: str | None = None
+    if args.timezone is not None:
+        zone = reader_options.known_zone(args.timezone)
+        if zone is None:
+            raise reader_options.OptionsError(
+                f"--timezone: {args.timezone[:64]!r} is not an IANA time zone like Asia/Damascus"
+            )
+    if not toggles and args.language is None and briefing is None and zone is None:
+        return None
+    return reader_options.OptionChanges(toggles, args.language, briefing, zone)
+
+
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Add this area's subcommands to `nashra`."""
     channels = sub.add_parser("channels", help="channels the bot posts to")
@@ -122,3 +179,18 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     cats.add_argument("channel", help="its id in the list, @username or -100… id")
     cats.add_argument("categories", nargs="+", metavar="C")
     cats.set_defaults(func=cmd_channels_categories)
+    options = act.add_parser(
+        "options", help="a channel's options: silent, previews, photos, language, briefing"
+    )
+    options.add_argument("channel", help="its id in the list, @username or -100… id")
+    switch = {"choices": ("on", "off"), "default": None}
+    options.add_argument("--silent", **switch, help="posts without a notification")
+    options.add_argument(
+        "--link-preview", **switch, help="a preview of the article's page under each post"
+    )
+    options.add_argument("--photos", **switch, help="posts with a picture go as photos")
+    options.add_argument("--translate", **switch, help="translate posts into its language")
+    options.add_argument("--language", choices=("ar", "en"), default=None)
+    options.add_argument("--briefing", metavar="TIMES|off", help="daily briefings: 08:00,20:00")
+    options.add_argument("--timezone", metavar="ZONE", help="its time zone: Asia/Damascus")
+    options.set_defaults(func=cmd_channels_options)

@@ -86,7 +86,13 @@ async def run(settings: Settings, role: Role = Role.ALL) -> int:
             transport = Transport(await stack.enter_async_context(open_bot_api(settings)))
         if sends:
             assert transport is not None
-            sender = Sender(settings, runtime.sessions, transport, categories=runtime.categories)
+            sender = Sender(
+                settings,
+                runtime.sessions,
+                transport,
+                categories=runtime.categories,
+                translator=runtime.translator,
+            )
         loop: PollLoop | None = None
         if polls:
             loop = PollLoop(settings, make_poller(runtime, sender.wake if sender else None))

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.compose.compose import Composer
-from bot.compose.llm import LLMSummarizer
+from bot.compose.llm import LLMEndpoint, LLMSummarizer
+from bot.compose.translate import Translator
 from bot.ingest.fetch import Fetcher
 from bot.pipeline.articles import Pipeline
 from bot.services.catalog import CategoryCache
@@ -27,6 +28,7 @@ class Runtime:
     composer: Composer
     pipeline: Pipeline
     categories: CategoryCache
+    translator: Translator | None = None  # with an LLM endpoint configured
 
 
 @asynccontextmanager
@@ -49,7 +51,16 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIter
         open_database(settings, migrate=migrate) as (engine, sessions),
         Fetcher(settings) as fetcher,
     ):
-        llm = LLMSummarizer(settings, fetcher.session) if settings.summarizer == "llm" else None
+        endpoint = (
+            LLMEndpoint(settings, fetcher.session)
+            if settings.llm_base_url and settings.llm_model
+            else None
+        )
+        llm = (
+            LLMSummarizer(settings, fetcher.session, endpoint)
+            if settings.summarizer == "llm"
+            else None
+        )
         composer = Composer(settings, llm)
         yield Runtime(
             settings,
@@ -59,4 +70,5 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIter
             composer,
             Pipeline(settings, fetcher, composer),
             CategoryCache(sessions),
+            Translator(endpoint) if endpoint is not None else None,
         )

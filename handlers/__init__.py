@@ -25,10 +25,12 @@ from handlers import (
     admin_manage,
     admin_report,
     admin_sources,
+    briefing,
     fallback,
     groups,
     membership,
     quiet,
+    reader_options,
     readers,
 )
 from handlers.commands import RESERVED
@@ -55,12 +57,20 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("language", readers.language_command, filters=_MESSAGES),
         CommandHandler("quiet", quiet.quiet, filters=_MESSAGES),
         CommandHandler("whoami", fallback.whoami, filters=_MESSAGES),
+        # The readers' options (docs/briefing-and-settings.md).
+        CommandHandler("briefing", briefing.briefing, filters=_MESSAGES),
+        CommandHandler("timezone", briefing.timezone, filters=_MESSAGES),
+        CommandHandler("settings", reader_options.settings_command, filters=_MESSAGES),
+        CommandHandler("translate", reader_options.translate_command, filters=_MESSAGES),
         # Every admin command, button and upload, behind the admins' gate (handlers/admin.py).
         *admin_sources.handlers(),
         *admin_channels.handlers(),
         *admin_manage.handlers(),
         *admin_report.handlers(),
         CallbackQueryHandler(readers.latest_button, pattern=f"^{LATEST_PREFIX}"),
+        CallbackQueryHandler(
+            reader_options.settings_button, pattern=f"^{reader_options.OPTIONS_PREFIX}"
+        ),
         # Every other button press: toggle data is validated there, anything else answered
         # invalid.
         CallbackQueryHandler(readers.toggle_subscription),

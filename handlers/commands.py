@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# The readers' options (handlers/briefing.py, handlers/reader_options.py).
+READER_OPTIONS: Final = ("briefing", "timezone", "settings", "translate")
 READERS: Final = (
     "start",
     "help",
@@ -15,6 +17,7 @@ READERS: Final = (
     "latest",
     "language",
     "quiet",
+    *READER_OPTIONS,
     "whoami",
 )
 ADMIN_SOURCES: Final = (

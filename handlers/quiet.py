@@ -1,27 +1,24 @@
-"""/quiet: a private chat's quiet hours (posts wait until they end), in its own time zone."""
+"""/quiet: a private chat's quiet hours (posts wait until they end), in its own time zone.
+
+Times and zones are read as /briefing and /timezone read them (`bot.services.reader_options`).
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Final
-from zoneinfo import available_timezones
 
 from telegram import Update
 
-from bot.i18n import Html, ascii_digits, local_digits, t_html
+from bot.i18n import Html, local_digits, t_html
 from bot.services import chats as chat_service
+from bot.services.reader_options import chat_zone, clock, known_zone, parse_clock
 from handlers.common import Context, chat_ref, is_private, reply, turn
 
 OFF_WORDS: Final = frozenset({"off", "إيقاف", "ايقاف"})
 MAX_ARGS: Final = 3
 ARG_MAX_CHARS: Final = 64  # longer than any time or IANA zone name
 SHOWN_MAX_CHARS: Final = 32
-# 24-hour H:MM or HH:MM, once Arabic-Indic (٠-٩) and Persian (۰-۹) digits are made ASCII.
-CLOCK_TIME: Final = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
-# Names zoneinfo knows that are not IANA zones a reader would mean.
-NOT_ZONES: Final = frozenset({"localtime", "Factory", "posixrules"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +48,7 @@ async def quiet(update: Update, context: Context) -> None:
         return
     ctx, stored = now.ctx, now.chat
     stored_zone = stored.timezone if stored is not None else None
-    zone = stored_zone or ctx.settings.timezone
+    zone = chat_zone(stored_zone, stored.language if stored is not None else None, ctx.settings)
     usage = t_html("quiet.usage", language, zone=zone)
     args = list(context.args or [])
     if not args:
@@ -113,24 +110,3 @@ def parse_quiet(args: list[str]) -> QuietSpan | QuietProblem:
         if zone is None:
             return QuietProblem("bad_zone", args[2])
     return QuietSpan(start, end, zone)
-
-
-def parse_clock(text: str) -> int | None:
-    """Minutes after midnight of "23:05", "7:30" or "٢٣:٠٥", else None."""
-    match = CLOCK_TIME.fullmatch(ascii_digits(text.strip()))
-    return int(match[1]) * 60 + int(match[2]) if match else None
-
-
-def clock(minute: int) -> str:
-    """Minutes after midnight as HH:MM."""
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-@cache
-def _zones() -> dict[str, str]:
-    return {name.casefold(): name for name in available_timezones() - NOT_ZONES}
-
-
-def known_zone(text: str) -> str | None:
-    """The IANA time zone named, spelled as IANA does ("europe/berlin" → "Europe/Berlin")."""
-    return _zones().get(text.strip().casefold())

@@ -9,7 +9,7 @@ from telegram import Message, Update
 from bot.compose.compose import CategorySet
 from bot.compose.post import post_for
 from bot.compose.render import shorten
-from bot.deliver.send import send_reply_post
+from bot.deliver.send import SendOptions, send_reply_post
 from bot.i18n import SUPPORTED_LANGUAGES, Html, ascii_digits, t, t_html
 from bot.services import chats as chat_service
 from bot.services import posts as post_service
@@ -371,6 +371,10 @@ async def _send_rows(
         return
     transport = now.ctx.transport
     assert transport is not None, "post_init opens the transport"
+    chosen = now.chat.options if now.chat is not None else None
+    options = (
+        SendOptions(chosen.silent, chosen.link_preview, chosen.photos) if chosen else SendOptions()
+    )
     for article, source in rows:
         post = post_for(article, source, categories=categories, settings=now.ctx.settings)
-        await send_reply_post(transport, message.chat_id, post, reply_to=reply_to)
+        await send_reply_post(transport, message.chat_id, post, reply_to=reply_to, options=options)

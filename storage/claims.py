@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Table,
     and_,
+    case,
     func,
     literal,
     or_,
@@ -24,7 +25,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from storage.chat_options import NO_OPTIONS, ChatOptions, option_columns, options_from
 from storage.db import dialect_name
 from storage.deliveries import WAITING
 from storage.models import (
@@ -38,6 +41,11 @@ from storage.models import (
 
 _deliveries = cast(Table, Delivery.__table__)
 _chats = cast(Table, Chat.__table__)
+# A claimed row ends with its creation time and its chat's options (counted from the end,
+# so that columns added before them move nothing).
+_OPTIONS = -len(option_columns())
+_CREATED = _OPTIONS - 1
+_BRIEFING = _OPTIONS + 4  # the chat's briefing times
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,7 @@ class ChatTarget:
     quiet_start_minute: int | None
     quiet_end_minute: int | None
     timezone: str | None
+    options: ChatOptions = NO_OPTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,7 @@ class ClaimedDelivery:
     id: int
     article_id: int
     attempts: int
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +125,14 @@ async def claim(
     lease: timedelta,
     digest_threshold: int = 0,
     digest_max: int = 20,
+    briefing_max: int = 0,
 ) -> list[Claim]:
     """Lease up to `limit` due deliveries, at most one post per chat, oldest due first.
 
     A chat with more than `digest_threshold` (when > 0) due deliveries has its oldest
-    `digest_max` claimed together, for a digest; those count towards `limit`.
+    `digest_max` claimed together, for a digest; those count towards `limit`. A chat that
+    takes daily briefings has all its due deliveries (up to `briefing_max`, when > 0)
+    claimed together, however many there are and whatever room is left.
     """
     if limit <= 0:
         return []
@@ -144,6 +157,9 @@ async def claim(
         _chats.c.quiet_start_minute,
         _chats.c.quiet_end_minute,
         _chats.c.timezone,
+        # Last, and in this order: see _CREATED and _OPTIONS.
+        _deliveries.c.created_at,
+        *option_columns(),
     ]
     query = (
         select(*columns)
@@ -165,7 +181,8 @@ async def claim(
     if not heads:
         return []
     by_chat: dict[int, list[int]] = {row[1]: [row[0]] for row in heads}
-    if digest_threshold > 0:
+    briefed = {row[1] for row in heads if row[_BRIEFING]}
+    if digest_threshold > 0 or (briefed and briefing_max > 0):
         await _gather_digests(
             session,
             by_chat,
@@ -174,6 +191,7 @@ async def claim(
             most=digest_max,
             limit=limit,
             lock=postgres,
+            briefed=(briefed, briefing_max),
         )
         heads = [row for row in heads if row[1] in by_chat]
     ids = [i for chat_ids in by_chat.values() for i in chat_ids]
@@ -194,14 +212,17 @@ async def _gather_digests(
     most: int,
     limit: int,
     lock: bool,
+    briefed: tuple[set[int], int] = (set(), 0),
 ) -> None:
-    """Widen crowded chats' claims to digests, `limit` deliveries in all.
+    """Widen crowded chats' claims to digests, `limit` deliveries in all; the chats in
+    `briefed` (with its most) get all their due deliveries, outside that limit.
 
     Chats are taken in claim order, each costing the deliveries its claim carries; those
     that no longer fit are left out (they wait for the next claim). Otherwise a saturated
     outbox, with as many chats due as the limit, would leave no room for any digest, and a
     backlog would go out one post per chat and turn, growing for good.
     """
+    briefing_chats, briefing_most = briefed if briefed[1] > 0 else (set(), 0)
     due = and_(
         _deliveries.c.chat_id.in_(list(by_chat)),
         _deliveries.c.state == DeliveryState.PENDING,
@@ -211,23 +232,29 @@ async def _gather_digests(
         select(_deliveries.c.chat_id, func.count())
         .where(due)
         .group_by(_deliveries.c.chat_id)
-        .having(func.count() > threshold)
+        .having(func.count() > 1)
     )
-    crowded: dict[int, int] = dict(counts.all())
-    if not crowded:
-        return
+    counted: dict[int, int] = dict(counts.all())
     sizes: dict[int, int] = {}
     budget = limit
     for chat_id in list(by_chat):
+        if chat_id in briefing_chats:
+            sizes[chat_id] = min(counted.get(chat_id, 1), briefing_most)
+            continue
         if budget <= 0:
             del by_chat[chat_id]
             continue
-        size = min(crowded.get(chat_id, 1), most, budget)
-        sizes[chat_id] = size if size > threshold else 1
+        size = min(counted.get(chat_id, 1), most, budget)
+        sizes[chat_id] = size if threshold > 0 and size > threshold else 1
         budget -= sizes[chat_id]
-    crowded = {chat_id: n for chat_id, n in crowded.items() if sizes.get(chat_id, 1) > 1}
+    crowded = [chat_id for chat_id, size in sizes.items() if size > 1]
     if not crowded:
         return
+    most_of_chat: ColumnElement[int] = (
+        case((_deliveries.c.chat_id.in_(briefing_chats), briefing_most), else_=most)
+        if briefing_chats
+        else literal(most)
+    )
     ranked = (
         select(
             _deliveries.c.id,
@@ -235,11 +262,12 @@ async def _gather_digests(
             func.row_number()
             .over(partition_by=_deliveries.c.chat_id, order_by=_deliveries.c.id)
             .label("position"),
+            most_of_chat.label("most"),
         )
-        .where(due, _deliveries.c.chat_id.in_(list(crowded)))
+        .where(due, _deliveries.c.chat_id.in_(crowded))
         .subquery()
     )
-    query = select(ranked.c.id, ranked.c.chat_id).where(ranked.c.position <= most)
+    query = select(ranked.c.id, ranked.c.chat_id).where(ranked.c.position <= ranked.c.most)
     rows = list(await session.execute(query.order_by(ranked.c.chat_id, ranked.c.id)))
     if lock:
         # Lock what the window function chose; rows another worker took meanwhile drop out.
@@ -262,20 +290,33 @@ async def _gather_digests(
 async def _claims(
     session: AsyncSession, heads: Sequence[Any], by_chat: dict[int, list[int]]
 ) -> list[Claim]:
-    deliveries = {
-        row[0]: ClaimedDelivery(row[0], row[2], row[3]) for row in heads
-    }  # id, chat_id, article_id, attempts, then the chat's columns
+    # id, chat_id, article_id, attempts, the chat's columns, created_at, the chat's options
+    deliveries = {row[0]: ClaimedDelivery(row[0], row[2], row[3], row[_CREATED]) for row in heads}
     more = [i for chat_ids in by_chat.values() for i in chat_ids if i not in deliveries]
     if more:
         rows = await session.execute(
-            select(_deliveries.c.id, _deliveries.c.article_id, _deliveries.c.attempts).where(
-                _deliveries.c.id.in_(more)
-            )
+            select(
+                _deliveries.c.id,
+                _deliveries.c.article_id,
+                _deliveries.c.attempts,
+                _deliveries.c.created_at,
+            ).where(_deliveries.c.id.in_(more))
         )
-        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2]) for r in rows}
+        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2], r[3]) for r in rows}
     claims = []
-    for _, chat_id, _, _, telegram_id, kind, language, quiet_start, quiet_end, zone in heads:
-        target = ChatTarget(chat_id, telegram_id, kind, language, quiet_start, quiet_end, zone)
+    for row in heads:
+        chat_id = row[1]
+        telegram_id, kind, language, quiet_start, quiet_end, zone = row[4:10]
+        target = ChatTarget(
+            chat_id,
+            telegram_id,
+            kind,
+            language,
+            quiet_start,
+            quiet_end,
+            zone,
+            options_from(row[_OPTIONS:]),
+        )
         claims.append(Claim(target, tuple(deliveries[i] for i in by_chat[chat_id])))
     return claims
 

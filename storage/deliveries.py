@@ -96,7 +96,8 @@ class Outcome:
     SENT/DIGESTED with `message_id`; PENDING again at `next_attempt_at` (`attempted`: the try
     counts towards the attempt limit); FAILED or CANCELLED with `error`. `chat_next_send_at`
     paces the chat; `chat_gone` makes the chat inactive and cancels everything it has waiting;
-    `moved_to` gives the chat its new Telegram id (a group that became a supergroup).
+    `moved_to` gives the chat its new Telegram id (a group that became a supergroup);
+    `chat_briefed_at` is when the chat's daily briefing was sent.
     """
 
     delivery_ids: tuple[int, ...]
@@ -111,6 +112,7 @@ class Outcome:
     chat_next_send_at: datetime | None = None
     chat_gone: str | None = None
     moved_to: int | None = None
+    chat_briefed_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -179,6 +181,18 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
             .where(_chats.c.id == bindparam("_id"))
             .values(next_send_at=bindparam("_at")),
             rows.paced,
+        )
+    briefed = [
+        {"_id": o.chat_id, "_at": o.chat_briefed_at}
+        for o in outcomes
+        if o.chat_briefed_at is not None
+    ]
+    if briefed:
+        await session.execute(
+            update(_chats)
+            .where(_chats.c.id == bindparam("_id"))
+            .values(briefed_at=bindparam("_at")),
+            briefed,
         )
     for outcome in outcomes:
         if outcome.moved_to is not None:

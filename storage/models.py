@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -248,6 +250,15 @@ class Chat(Base):
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The reader's options (/settings, /translate, /briefing): read by the sender at each send.
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    link_preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    photos: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    translate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Local minutes after midnight of the daily briefings (None or empty: posts as they come),
+    # and when the last briefing was sent (stories older than that wait for the next one).
+    briefing_minutes: Mapped[list[int] | None] = mapped_column(JSON)
+    briefed_at: Mapped[datetime | None] = mapped_column()
 
 
 class Subscription(Base):
@@ -289,6 +300,22 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ArticleTranslation(Base):
+    """An article's headline and summary machine-translated into one language, made once and
+    shared by every chat that reads that language."""
+
+    __tablename__ = "article_translations"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    headline: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    model: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DailyCount(Base):

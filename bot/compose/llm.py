@@ -69,8 +69,10 @@ class LLMError(Exception):
     """The endpoint's answer was unusable; the message is safe to log."""
 
 
-class LLMSummarizer:
-    """Summaries from an OpenAI-compatible endpoint over the app's shared aiohttp session."""
+class LLMEndpoint:
+    """The configured chat-completions endpoint, shared by every LLM task of a process (the
+    summaries, the translations): at most LLM_CONCURRENCY requests at once, each bounded by
+    LLM_TIMEOUT_SECONDS from sending to the parsed answer."""
 
     def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
         self._settings = settings
@@ -79,34 +81,24 @@ class LLMSummarizer:
         base = (settings.llm_base_url or "").strip().rstrip("/")
         self._url = f"{base}/chat/completions" if base else None
 
-    async def summarize(
-        self, title: str, text: str, language: str | None, *, max_chars: int
-    ) -> LLMSummary | None:
-        """A checked headline and summary, or None (on any failure) to fall back."""
-        model = self._settings.llm_model
-        if self._url is None or not model:
-            return None
-        title = " ".join(clean_text(title).split())
-        article = truncate(clean_text(text), ARTICLE_MAX_CHARS)
-        if not article:
-            return None
-        body = request_body(model, title, article, language, max_chars, self._settings)
-        try:
-            async with self._semaphore:
-                async with asyncio.timeout(self._settings.llm_timeout_seconds):
-                    content = await self._complete(self._url, body)
-            return checked(parse_reply(content), f"{title}\n{article}", max_chars)
-        except Exception as exc:  # any failure means: use the extractive summary
-            log.warning("LLM summary not used (%s): %s", model, _describe(exc))
-            return None
+    @property
+    def model(self) -> str | None:
+        """The model asked for; None when no endpoint is configured."""
+        return self._settings.llm_model if self._url is not None else None
 
-    async def _complete(self, url: str, body: dict[str, Any]) -> str:
-        async with self._session.post(
-            url, json=body, headers=self._headers(), allow_redirects=False
-        ) as response:
-            if response.status != 200:
-                raise LLMError(f"HTTP {response.status}")
-            raw = await _read_limited(response, MAX_RESPONSE_BYTES)
+    async def complete(self, body: dict[str, Any]) -> str:
+        """The assistant's text answering `body`. Raises on any failure (LLMError, a timeout,
+        a network error): callers fall back."""
+        if self._url is None:
+            raise LLMError("no LLM endpoint is configured")
+        async with self._semaphore:
+            async with asyncio.timeout(self._settings.llm_timeout_seconds):
+                async with self._session.post(
+                    self._url, json=body, headers=self._headers(), allow_redirects=False
+                ) as response:
+                    if response.status != 200:
+                        raise LLMError(f"HTTP {response.status}")
+                    raw = await _read_limited(response, MAX_RESPONSE_BYTES)
         return completion_content(json.loads(raw))
 
     def _headers(self) -> dict[str, str]:
@@ -115,6 +107,38 @@ class LLMSummarizer:
         if key is not None and key.get_secret_value():
             headers["Authorization"] = f"Bearer {key.get_secret_value()}"
         return headers
+
+
+class LLMSummarizer:
+    """Summaries from an OpenAI-compatible endpoint over the app's shared aiohttp session."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        endpoint: LLMEndpoint | None = None,
+    ) -> None:
+        self._settings = settings
+        self._endpoint = endpoint or LLMEndpoint(settings, session)
+
+    async def summarize(
+        self, title: str, text: str, language: str | None, *, max_chars: int
+    ) -> LLMSummary | None:
+        """A checked headline and summary, or None (on any failure) to fall back."""
+        model = self._endpoint.model
+        if not model:
+            return None
+        title = " ".join(clean_text(title).split())
+        article = truncate(clean_text(text), ARTICLE_MAX_CHARS)
+        if not article:
+            return None
+        body = request_body(model, title, article, language, max_chars, self._settings)
+        try:
+            content = await self._endpoint.complete(body)
+            return checked(parse_reply(content), f"{title}\n{article}", max_chars)
+        except Exception as exc:  # any failure means: use the extractive summary
+            log.warning("LLM summary not used (%s): %s", model, describe_failure(exc))
+            return None
 
 
 # ---- the request ------------------------------------------------------------------------
@@ -299,7 +323,7 @@ async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _describe(exc: Exception) -> str:
+def describe_failure(exc: Exception) -> str:
     """A log line for a failure: our own messages, else only the exception's type (an
     aiohttp error can carry request details)."""
     if isinstance(exc, LLMError):

@@ -84,6 +84,7 @@ class PostContent:
     category: str
     url: str | None
     image_url: str | None = None
+    note: str = ""  # a line after the disclaimer ("machine-translated …"), kept like it
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,32 +158,49 @@ class RenderedDigest:
     count: int
 
 
-def render_digest(header: str, items: Sequence[PostContent]) -> RenderedDigest:
+def render_digest(header: str, items: Sequence[PostContent], footer: str = "") -> RenderedDigest:
     """A bold header, then one line per post (its headline linked to the article, its site),
-    as many as fit in a message, at least one."""
+    as many as fit in a message, at least one; then `footer`, when given."""
     heading = _one_line(header)
     text = [heading, ""]
     markup = [f"<b>{_escape(heading)}</b>", ""]
+    ending = _one_line(footer)
+    room = TEXT_LIMIT - (utf16_units(ending) + 2 if ending else 0)
     count = 0
     for item in items:
-        headline = _capped(_one_line(item.headline) or _one_line(item.title), DIGEST_HEADLINE_MAX)
-        site = _capped(_one_line(item.site) or _host(item.url), SITE_MAX_CHARS)
-        url = _http_url(item.url)
-        linked = (
-            f'<a href="{html.escape(url)}">{_escape(headline)}</a>' if url else _escape(headline)
-        )
-        plain = f"• {headline} — {site}" if site else f"• {headline}"
-        line = _line(
-            plain,
-            f"• {linked} — {_escape(site)}" if site else f"• {linked}",
-            _body_direction(item.language),
-        )
-        if count and utf16_units("\n".join([*text, line.text])) > TEXT_LIMIT:
+        plain, line = digest_line(item)
+        if count and utf16_units("\n".join([*text, plain])) > room:
             break
-        text.append(line.text)
-        markup.append(line.html)
+        text.append(plain)
+        markup.append(line)
         count += 1
+    if ending:
+        text += ["", ending]
+        markup += ["", _escape(ending)]
     return RenderedDigest("\n".join(markup), "\n".join(text), count)
+
+
+def digest_line(item: PostContent, extra: str = "") -> tuple[str, str]:
+    """A post as one line of a digest, as text and as HTML: "• headline — site", the headline
+    linked to the article, `extra` (plain text) after it."""
+    headline = _capped(_one_line(item.headline) or _one_line(item.title), DIGEST_HEADLINE_MAX)
+    site = _capped(_one_line(item.site) or _host(item.url), SITE_MAX_CHARS)
+    extra = _one_line(extra)
+    url = _http_url(item.url)
+    linked = f'<a href="{html.escape(url)}">{_escape(headline)}</a>' if url else _escape(headline)
+    tail = "".join(f" {part}" for part in (f"— {site}" if site else "", extra) if part)
+    line = _line(
+        f"• {headline}{tail}", f"• {linked}{_escape(tail)}", _body_direction(item.language)
+    )
+    return line.text, line.html
+
+
+def text_line(text: str, language: str, *, bold: bool = False) -> tuple[str, str]:
+    """`text` on one line starting in the direction of `language`, as text and as HTML."""
+    plain = _one_line(text)
+    markup = f"<b>{_escape(plain)}</b>" if bold else _escape(plain)
+    line = _line(plain, markup, _body_direction(language))
+    return line.text, line.html
 
 
 def render_plain(content: PostContent, settings: Settings) -> str:
@@ -258,6 +276,9 @@ def _parts(content: PostContent, settings: Settings) -> _Parts:
         *_template_lines(attribution, values, notice_direction),
         *_template_lines(disclaimer, {}, notice_direction),
     )
+    note = _one_line(content.note)
+    if note:
+        notice = (*notice, _line(note, _escape(note), notice_direction))
     headline = _one_line(content.headline) or title
     return _Parts(
         headline=_capped(headline, HEADLINE_MAX_CHARS),

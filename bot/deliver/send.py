@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from bot.compose.render import RenderedPost
 from bot.deliver.verdicts import Judgement, Verdict, judge_answer, judge_network
@@ -25,6 +26,7 @@ class SentAs:
     TEXT: Final = "text"
     PLAIN: Final = "plain"
     DIGEST: Final = "digest"
+    BRIEFING: Final = "briefing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,35 @@ class Sent:
     message_id: int
     sent_as: str
     photo_refused: str | None = None  # why the photo was dropped for the text post
+
+
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """A chat's send-time options (/settings): they change how a post is sent, never how it
+    is rendered."""
+
+    silent: bool = False  # disable_notification
+    link_preview: bool = False  # a preview of the article's own page under a text message
+    photos: bool = True  # a post with a photo goes as a photo
+
+
+PLAIN_OPTIONS: Final = SendOptions()
+
+
+def preview_url(url: str | None, options: SendOptions) -> str | None:
+    """The page a text message's link preview shows: the article's, when the chat wants
+    previews and the link is an article's page (a site's homepage is never previewed)."""
+    if not options.link_preview or not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if parts.path.strip("/") == "" and not parts.query:
+        return None
+    return url
 
 
 class SendFailed(Exception):
@@ -54,18 +85,26 @@ async def send_post(
     plain: bool = False,
     paid: bool = False,
     reply_to: int | None = None,
+    options: SendOptions = PLAIN_OPTIONS,
 ) -> Sent:
-    """The post as a photo with its caption when it has one, else (or when Telegram cannot
-    take the photo) as a text message; `plain` sends the text without markup.
+    """The post as a photo with its caption when it has one (and the chat takes photos), else
+    (or when Telegram cannot take the photo) as a text message; `plain` sends the text
+    without markup.
 
     Raises SendFailed with the verdict on the last call's answer.
     """
     markup = button_markup(post)
     refused: str | None = None
-    if post.photo_url and post.caption and not plain:
+    if post.photo_url and post.caption and not plain and options.photos:
         try:
             message_id = await transport.send_photo(
-                chat_id, post.photo_url, post.caption, markup=markup, paid=paid, reply_to=reply_to
+                chat_id,
+                post.photo_url,
+                post.caption,
+                markup=markup,
+                paid=paid,
+                reply_to=reply_to,
+                silent=options.silent,
             )
             return Sent(message_id, SentAs.PHOTO)
         except SendFailed as failure:
@@ -79,6 +118,8 @@ async def send_post(
         markup=markup,
         paid=paid,
         reply_to=reply_to,
+        silent=options.silent,
+        preview=preview_url(post.button_url, options),
     )
     return Sent(message_id, SentAs.PLAIN if plain else SentAs.TEXT, refused)
 
@@ -94,19 +135,36 @@ async def with_plain_retry(send: Callable[[bool], Awaitable[Sent]]) -> Sent:
 
 
 async def send_reply_post(
-    transport: Transport, chat_id: int, post: RenderedPost, *, reply_to: int | None = None
+    transport: Transport,
+    chat_id: int,
+    post: RenderedPost,
+    *,
+    reply_to: int | None = None,
+    options: SendOptions = PLAIN_OPTIONS,
 ) -> Sent:
     """A post sent in answer to a command (/latest, a preview), as plain text when Telegram
     cannot parse its markup. Raises SendFailed."""
     return await with_plain_retry(
-        lambda plain: send_post(transport, chat_id, post, plain=plain, reply_to=reply_to)
+        lambda plain: send_post(
+            transport, chat_id, post, plain=plain, reply_to=reply_to, options=options
+        )
     )
 
 
 async def send_digest(
-    transport: Transport, chat_id: int, html: str, plain_text: str, *, plain: bool, paid: bool
+    transport: Transport,
+    chat_id: int,
+    html: str,
+    plain_text: str,
+    *,
+    plain: bool,
+    paid: bool,
+    options: SendOptions = PLAIN_OPTIONS,
+    lead_url: str | None = None,
+    sent_as: str = SentAs.DIGEST,
 ) -> Sent:
-    """A digest: HTML, or `plain_text` without markup."""
+    """A digest: HTML, or `plain_text` without markup; with link previews on, the preview is
+    of `lead_url` (its first story's page)."""
     message_id = await transport.send_message(
         chat_id,
         plain_text if plain else html,
@@ -114,8 +172,10 @@ async def send_digest(
         markup=None,
         paid=paid,
         reply_to=None,
+        silent=options.silent,
+        preview=preview_url(lead_url, options),
     )
-    return Sent(message_id, SentAs.DIGEST)
+    return Sent(message_id, sent_as)
 
 
 class Transport:
@@ -137,13 +197,20 @@ class Transport:
         markup: Markup | None,
         paid: bool,
         reply_to: int | None,
+        silent: bool = False,
+        preview: str | None = None,
     ) -> int:
-        key = ("sendMessage", text, html, _markup_key(markup), paid, reply_to)
+        """Send a text message; `preview`: the page its link preview shows (None: no
+        preview); `silent`: without a notification."""
+        key = ("sendMessage", text, html, _markup_key(markup), paid, reply_to, silent, preview)
         rest = self._encoded.get(key)
         if rest is None:
-            params: dict[str, Any] = {"text": text, "link_preview_options": {"is_disabled": True}}
+            shown = {"url": preview} if preview else {"is_disabled": True}
+            params: dict[str, Any] = {"text": text, "link_preview_options": shown}
             if html:
                 params["parse_mode"] = "HTML"
+            if silent:
+                params["disable_notification"] = True
             rest = self._encode(key, params, markup, paid, reply_to)
         return await self._send("sendMessage", chat_id, rest)
 
@@ -156,11 +223,14 @@ class Transport:
         markup: Markup | None,
         paid: bool,
         reply_to: int | None,
+        silent: bool = False,
     ) -> int:
-        key = ("sendPhoto", photo, caption, _markup_key(markup), paid, reply_to)
+        key = ("sendPhoto", photo, caption, _markup_key(markup), paid, reply_to, silent)
         rest = self._encoded.get(key)
         if rest is None:
             params: dict[str, Any] = {"photo": photo, "caption": caption, "parse_mode": "HTML"}
+            if silent:
+                params["disable_notification"] = True
             rest = self._encode(key, params, markup, paid, reply_to)
         return await self._send("sendPhoto", chat_id, rest, photo=True)
 

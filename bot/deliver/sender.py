@@ -23,27 +23,33 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.compose.render import RenderedDigest, render_digest
+from bot.compose.translate import Translator
+from bot.deliver.briefing import BRIEFING_MAX_ITEMS, Briefings, split
 from bot.deliver.limits import FloodWatch, Pacer, budget_name, chat_spacing, overall_rate
 from bot.deliver.posts import BookedPost, PostBook
 from bot.deliver.quiet import quiet_until
 from bot.deliver.send import (
     SendFailed,
+    SendOptions,
     Sent,
+    SentAs,
     Transport,
     send_digest,
     send_post,
     with_plain_retry,
 )
+from bot.deliver.translations import Translations
 from bot.deliver.verdicts import Judgement, Verdict
 from bot.i18n import choose_language, t
 from bot.leases import worker_id
 from bot.services.catalog import CategoryCache
+from bot.services.reader_options import chat_zone
 from bot.settings import Settings
 from storage import budgets as budget_store
 from storage import claims as claim_store
 from storage import counters as counter_store
 from storage import deliveries as delivery_store
-from storage.claims import Claim
+from storage.claims import ChatTarget, Claim
 from storage.deliveries import Outcome
 from storage.models import ChatKind, DeliveryState
 from storage.types import utcnow
@@ -67,6 +73,7 @@ class Sender:
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         categories: CategoryCache | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -79,7 +86,11 @@ class Sender:
         self._budget_ready = False
         self._hold_until: float | None = None  # a bot-wide pause to share with other senders
         self._flood = FloodWatch()
-        self._book = PostBook(settings, sessions, categories or CategoryCache(sessions))
+        categories = categories or CategoryCache(sessions)
+        self._book = PostBook(settings, sessions, categories)
+        # Readers' options: daily briefings, translated posts (docs/briefing-and-settings.md).
+        self._briefings = Briefings(sessions, categories)
+        self._translations = Translations(settings, sessions, translator, categories)
         self.counts: Counter[str] = Counter()
         """Every outcome since start, by name (sent, http_429, failed …)."""
         self._unsaved: Counter[str] = Counter()
@@ -140,6 +151,7 @@ class Sender:
                 await asyncio.sleep(await self._until_due())
         finally:
             await self._flush_all()
+            await self._translations.close()
 
     async def step(self, *, claiming: bool = True) -> int:
         """One transaction: record the answers so far and (unless `claiming` is off) claim
@@ -197,6 +209,7 @@ class Sender:
             lease=self._lease,
             digest_threshold=self._settings.digest_threshold,
             digest_max=self._settings.digest_max_items,
+            briefing_max=BRIEFING_MAX_ITEMS,
         )
 
     async def _reserve(self, session: AsyncSession, messages: int) -> float:
@@ -263,8 +276,7 @@ class Sender:
 
     async def _deliver(self, claim: Claim, posts: dict[int, BookedPost]) -> None:
         try:
-            claim = self._fit_digest(claim, posts)
-            outcome = await self._attempt(claim, posts)
+            outcomes = await self._outcomes(claim, posts)
         except asyncio.CancelledError:
             # Stopping: back to pending at once rather than when the lease runs out.
             self._results.append(
@@ -279,11 +291,28 @@ class Sender:
                 claim.chat.telegram_id,
                 extra={"chat_id": claim.chat.telegram_id},
             )
-            outcome = self._retry_or_fail(claim, f"{type(exc).__name__}: {exc}")
-        self._results.append(outcome)
+            outcomes = [self._retry_or_fail(claim, f"{type(exc).__name__}: {exc}")]
+        self._results.extend(outcomes)
         self._answered.set()
         if len(self._results) >= self._flush_at:
             self._enough.set()
+
+    async def _outcomes(self, claim: Claim, posts: dict[int, BookedPost]) -> list[Outcome]:
+        """Send the claim: a post or a digest, or, for a chat that takes briefings, the
+        briefing of the stories whose time has come (the others held for theirs)."""
+        chat = claim.chat
+        if not chat.options.briefing:
+            posts = await self._translations.localize(claim, posts)
+            claim = self._fit_digest(claim, posts)
+            return [await self._attempt(claim, posts)]
+        plan = split(claim, self._clock(), self._zone(chat), posts)
+        if plan.due is None:
+            return plan.outcomes()
+        posts = await self._translations.localize(plan.due, posts)
+        return plan.outcomes(await self._attempt(plan.due, posts))
+
+    def _zone(self, chat: ChatTarget) -> str:
+        return chat_zone(chat.timezone, chat.language, self._settings)
 
     def _fit_digest(self, claim: Claim, posts: dict[int, BookedPost]) -> Claim:
         """The claim with only the digest items that fit in one message; the others are
@@ -307,7 +336,11 @@ class Sender:
     def _digest(self, claim: Claim, posts: dict[int, BookedPost]) -> RenderedDigest:
         language = choose_language(claim.chat.language, None, self._settings.default_language)
         header = t("digest.header", language, count=len(claim.deliveries))
-        return render_digest(header, [posts[d.article_id].content for d in claim.deliveries])
+        contents = [posts[d.article_id].content for d in claim.deliveries]
+        translated = any(content.note for content in contents)
+        return render_digest(
+            header, contents, t("translate.headlines", language) if translated else ""
+        )
 
     async def _attempt(self, claim: Claim, posts: dict[int, BookedPost]) -> Outcome:
         chat = claim.chat
@@ -352,6 +385,8 @@ class Sender:
             return self._judged(claim, failure.judgement)
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
         outcome = self._sent(claim, sent)
+        if sent.sent_as == SentAs.BRIEFING:
+            return outcome  # a briefing's wait is the reader's choice, not the outbox's latency
         for delivery in claim.deliveries:
             fetched = posts[delivery.article_id].content.fetched_at
             waited = (outcome.sent_at or now) - fetched
@@ -368,22 +403,50 @@ class Sender:
             self._unsent.discard(task)
 
     async def _send(self, claim: Claim, posts: dict[int, BookedPost], *, plain: bool) -> Sent:
-        chat_id = claim.chat.telegram_id
+        chat = claim.chat
+        chat_id = chat.telegram_id
         paid = self._settings.paid_broadcast
+        options = SendOptions(chat.options.silent, chat.options.link_preview, chat.options.photos)
+        if chat.options.briefing:
+            language = choose_language(chat.language, None, self._settings.default_language)
+            briefing, lead = await self._briefings.render(
+                claim, posts, language=language, zone=self._zone(chat), now=self._clock()
+            )
+            return await send_digest(
+                self._transport,
+                chat_id,
+                briefing.text,
+                briefing.plain,
+                plain=plain,
+                paid=paid,
+                options=options,
+                lead_url=lead,
+                sent_as=SentAs.BRIEFING,
+            )
         if not claim.is_digest:
             post = posts[claim.deliveries[0].article_id]
-            sent = await send_post(self._transport, chat_id, post.rendered, plain=plain, paid=paid)
+            sent = await send_post(
+                self._transport, chat_id, post.rendered, plain=plain, paid=paid, options=options
+            )
             if sent.photo_refused:
                 self._count("photo_fallback")
             return sent
         digest = self._digest(claim, posts)
+        lead = posts[claim.deliveries[0].article_id].content.url
         return await send_digest(
-            self._transport, chat_id, digest.text, digest.plain, plain=plain, paid=paid
+            self._transport,
+            chat_id,
+            digest.text,
+            digest.plain,
+            plain=plain,
+            paid=paid,
+            options=options,
+            lead_url=lead,
         )
 
     def _sent(self, claim: Claim, sent: Sent) -> Outcome:
         now = self._clock()
-        digest = claim.is_digest
+        digest = claim.is_digest or sent.sent_as == SentAs.BRIEFING
         self._count("sent", len(claim.deliveries))
         self._count(f"sent_{sent.sent_as}")
         return Outcome(
@@ -503,6 +566,7 @@ class Sender:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._translations.close()
 
     async def _flush_all(self) -> None:
         """Record what is left, claiming nothing."""

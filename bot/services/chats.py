@@ -11,6 +11,7 @@ from bot.services.subscriptions import ChatRef
 from storage import chats as chat_store
 from storage import deliveries as delivery_store
 from storage import subscriptions as subscription_store
+from storage.chat_options import NO_OPTIONS, ChatOptions, options_of
 from storage.models import Chat, ChatKind
 from storage.types import utcnow
 
@@ -27,6 +28,7 @@ class ChatSettings:
     quiet_start_minute: int | None
     quiet_end_minute: int | None
     active: bool
+    options: ChatOptions = NO_OPTIONS
 
     @classmethod
     def of(cls, chat: Chat) -> ChatSettings:
@@ -39,6 +41,7 @@ class ChatSettings:
             chat.quiet_start_minute,
             chat.quiet_end_minute,
             chat.active,
+            options_of(chat),
         )
 
 

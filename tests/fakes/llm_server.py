@@ -7,8 +7,9 @@
         assert server.requests[0].body["model"] == "fake"
 
 `POST /v1/chat/completions` answers with the scripted replies in order, then with the
-default reply. Every request is recorded (headers and JSON body); `max_in_flight` is the
-most requests being answered at once.
+default reply (a Reply, or a function of the request giving one: a stand-in model that
+answers what it is asked, say a translation). Every request is recorded (headers and JSON
+body); `max_in_flight` is the most requests being answered at once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -87,11 +88,22 @@ class LLMRequest:
         """All message contents, joined."""
         return "\n".join(message["content"] for message in self.messages)
 
+    def tagged(self, tag: str) -> str | None:
+        """The text the prompt holds between <tag> and </tag>, stripped; None without one."""
+        prompt = self.prompt
+        start, end = prompt.find(f"<{tag}>"), prompt.find(f"</{tag}>")
+        if start < 0 or end < start:
+            return None
+        return prompt[start + len(tag) + 2 : end].strip()
+
+
+Responder = Callable[[LLMRequest], Reply]
+
 
 class FakeLLMServer:
     """A chat-completions endpoint on 127.0.0.1 answering as the test scripts it."""
 
-    def __init__(self, default: Reply | None = None) -> None:
+    def __init__(self, default: Reply | Responder | None = None) -> None:
         self.default = default or Reply.summary("headline", "A summary.")
         self.requests: list[LLMRequest] = []
         self.max_in_flight = 0
@@ -127,8 +139,11 @@ class FakeLLMServer:
             body: Any = json.loads(raw)
         except ValueError:
             body = None
-        self.requests.append(LLMRequest(request.path, CIMultiDict(request.headers), body))
+        asked = LLMRequest(request.path, CIMultiDict(request.headers), body)
+        self.requests.append(asked)
         reply = self._replies.popleft() if self._replies else self.default
+        if not isinstance(reply, Reply):
+            reply = reply(asked)
         self._in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:
