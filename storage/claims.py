@@ -58,6 +58,7 @@ class ClaimedDelivery:
     id: int
     article_id: int
     attempts: int
+    thread_id: int | None = None  # the forum topic it goes to
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,11 @@ class Claim:
     @property
     def is_digest(self) -> bool:
         return len(self.deliveries) > 1
+
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic the claim goes to (a digest's deliveries all share it)."""
+        return self.deliveries[0].thread_id
 
 
 async def release_expired(session: AsyncSession, *, now: datetime) -> int:
@@ -119,7 +125,8 @@ async def claim(
     """Lease up to `limit` due deliveries, at most one post per chat, oldest due first.
 
     A chat with more than `digest_threshold` (when > 0) due deliveries has its oldest
-    `digest_max` claimed together, for a digest; those count towards `limit`.
+    `digest_max` claimed together, for a digest; those count towards `limit`. A digest
+    only holds deliveries for the forum topic of the chat's oldest.
     """
     if limit <= 0:
         return []
@@ -138,6 +145,7 @@ async def claim(
         _deliveries.c.chat_id,
         _deliveries.c.article_id,
         _deliveries.c.attempts,
+        _deliveries.c.thread_id,
         _chats.c.telegram_id,
         _chats.c.kind,
         _chats.c.language,
@@ -169,6 +177,7 @@ async def claim(
         await _gather_digests(
             session,
             by_chat,
+            {row[1]: row[4] for row in heads},
             now=now,
             threshold=digest_threshold,
             most=digest_max,
@@ -187,6 +196,7 @@ async def claim(
 async def _gather_digests(
     session: AsyncSession,
     by_chat: dict[int, list[int]],
+    threads: dict[int, int | None],
     *,
     now: datetime,
     threshold: int,
@@ -194,7 +204,8 @@ async def _gather_digests(
     room: int,
     lock: bool,
 ) -> None:
-    """Widen crowded chats' claims to digests, adding at most `room` deliveries in all."""
+    """Widen crowded chats' claims to digests (of the head's forum topic, `threads` by chat),
+    adding at most `room` deliveries in all."""
     due = and_(
         _deliveries.c.chat_id.in_(list(by_chat)),
         _deliveries.c.state == DeliveryState.PENDING,
@@ -213,6 +224,7 @@ async def _gather_digests(
         select(
             _deliveries.c.id,
             _deliveries.c.chat_id,
+            _deliveries.c.thread_id,
             func.row_number()
             .over(partition_by=_deliveries.c.chat_id, order_by=_deliveries.c.id)
             .label("position"),
@@ -220,8 +232,14 @@ async def _gather_digests(
         .where(due, _deliveries.c.chat_id.in_(crowded))
         .subquery()
     )
-    query = select(ranked.c.id, ranked.c.chat_id).where(ranked.c.position <= most)
-    rows = list(await session.execute(query.order_by(ranked.c.chat_id, ranked.c.id)))
+    query = select(ranked.c.id, ranked.c.chat_id, ranked.c.thread_id).where(
+        ranked.c.position <= most
+    )
+    rows = [
+        row
+        for row in await session.execute(query.order_by(ranked.c.chat_id, ranked.c.id))
+        if row.thread_id == threads.get(row.chat_id)
+    ]
     if lock:
         # Lock what the window function chose; rows another worker took meanwhile drop out.
         locked = set(
@@ -233,7 +251,7 @@ async def _gather_digests(
         )
         rows = [r for r in rows if r.id in locked]
     grouped: dict[int, list[int]] = defaultdict(list)
-    for delivery_id, chat_id in rows:
+    for delivery_id, chat_id, _thread in rows:
         grouped[chat_id].append(delivery_id)
     for chat_id, delivery_ids in grouped.items():
         head = by_chat[chat_id][0]
@@ -247,18 +265,21 @@ async def _claims(
     session: AsyncSession, heads: Sequence[Any], by_chat: dict[int, list[int]]
 ) -> list[Claim]:
     deliveries = {
-        row[0]: ClaimedDelivery(row[0], row[2], row[3]) for row in heads
-    }  # id, chat_id, article_id, attempts, then the chat's columns
+        row[0]: ClaimedDelivery(row[0], row[2], row[3], row[4]) for row in heads
+    }  # id, chat_id, article_id, attempts, thread_id, then the chat's columns
     more = [i for chat_ids in by_chat.values() for i in chat_ids if i not in deliveries]
     if more:
         rows = await session.execute(
-            select(_deliveries.c.id, _deliveries.c.article_id, _deliveries.c.attempts).where(
-                _deliveries.c.id.in_(more)
-            )
+            select(
+                _deliveries.c.id,
+                _deliveries.c.article_id,
+                _deliveries.c.attempts,
+                _deliveries.c.thread_id,
+            ).where(_deliveries.c.id.in_(more))
         )
-        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2]) for r in rows}
+        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2], r[3]) for r in rows}
     claims = []
-    for _, chat_id, _, _, telegram_id, kind, language, quiet_start, quiet_end, zone in heads:
+    for _, chat_id, _, _, _, telegram_id, kind, language, quiet_start, quiet_end, zone in heads:
         target = ChatTarget(chat_id, telegram_id, kind, language, quiet_start, quiet_end, zone)
         claims.append(Claim(target, tuple(deliveries[i] for i in by_chat[chat_id])))
     return claims

@@ -8,12 +8,14 @@ sent), and no faster than its `next_send_at` allows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import cast
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
+    String,
     Table,
     and_,
     bindparam,
@@ -26,8 +28,11 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import counters as counter_store
+from storage import subscriptions as subscription_store
 from storage.articles import insert_ignoring_conflicts
 from storage.models import (
     Article,
@@ -46,20 +51,32 @@ _deliveries = cast(Table, Delivery.__table__)
 _chats = cast(Table, Chat.__table__)
 
 
-async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: datetime) -> int:
-    """One pending delivery per active chat subscribed to each ready article's category.
+Admit = Callable[[Sequence[str]], Callable[[Mapping[str, Any]], bool]]
+"""Given an article's texts (title, headline, summary, text), a test of a subscription's
+stored filter: whether the article passes it (bot/text/filters.py: `admitter`)."""
+
+FILTERED_COUNTER = "filtered"
+"""The daily counter of posts a chat's filter kept from it (storage/counters.py)."""
+
+
+def _unfiltered() -> ColumnElement[bool]:
+    # Filters are written as {} when there are none (storage/subscriptions.py), so their text
+    # is compared: JSON has no equality on PostgreSQL.
+    return sql_cast(Subscription.filters, String) == "{}"
+
+
+async def fan_out(
+    session: AsyncSession, article_ids: Sequence[int], *, now: datetime, admit: Admit
+) -> int:
+    """One pending delivery per active chat subscribed to each ready article's category,
+    when the subscription's filter (judged by `admit`) lets the article through.
 
     Runs in the transaction that stores the articles. A chat that already has the article's
-    story (from another source) gets nothing new. Returns the deliveries created.
+    story (from another source) gets nothing new. Returns the deliveries created; those that
+    filters held back are added to the day's FILTERED_COUNTER.
     """
     if not article_ids:
         return 0
-    had = _deliveries.alias("had")
-    story_delivered = (
-        select(literal(1))
-        .where(had.c.chat_id == Subscription.chat_id, had.c.story_id == Article.story_id)
-        .exists()
-    )
     chosen = (
         select(
             Article.id,
@@ -69,23 +86,100 @@ async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: dat
             literal(0),
             literal(now, type_=_deliveries.c.next_attempt_at.type),
             literal(now, type_=_deliveries.c.created_at.type),
+            Subscription.thread_id,
         )
         .join(Subscription, Subscription.category_id == Article.category_id)
         .join(Chat, Chat.id == Subscription.chat_id)
-        .where(
-            Article.id.in_(article_ids),
-            Article.status == ArticleStatus.READY,
-            Article.story_id.is_not(None),
-            Chat.active.is_(True),
-            ~story_delivered,  # the unique constraint holds anyway; this skips the work
-        )
+        .where(*_fan_out_conditions(article_ids), _unfiltered())
         .order_by(Article.id, Subscription.chat_id)
     )
     statement = insert_ignoring_conflicts(session, _deliveries).from_select(
-        ["article_id", "chat_id", "story_id", "state", "attempts", "next_attempt_at", "created_at"],
+        [
+            "article_id",
+            "chat_id",
+            "story_id",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "thread_id",
+        ],
         chosen,
     )
     result = await session.execute(statement)
+    created = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return created + await _fan_out_filtered(session, article_ids, now=now, admit=admit)
+
+
+def _fan_out_conditions(article_ids: Sequence[int]) -> list[ColumnElement[bool]]:
+    had = _deliveries.alias("had")
+    story_delivered = (
+        select(literal(1))
+        .where(had.c.chat_id == Subscription.chat_id, had.c.story_id == Article.story_id)
+        .exists()
+    )
+    return [
+        Article.id.in_(article_ids),
+        Article.status == ArticleStatus.READY,
+        Article.story_id.is_not(None),
+        Chat.active.is_(True),
+        ~story_delivered,  # the unique constraint holds anyway; this skips the work
+    ]
+
+
+async def _fan_out_filtered(
+    session: AsyncSession, article_ids: Sequence[int], *, now: datetime, admit: Admit
+) -> int:
+    """The deliveries of subscriptions with a filter: each article's words are read once and
+    every filter on its category tried on them."""
+    pairs = list(
+        await session.execute(
+            select(
+                Article.id,
+                Article.story_id,
+                Subscription.chat_id,
+                Subscription.filters,
+                Subscription.thread_id,
+            )
+            .join(Subscription, Subscription.category_id == Article.category_id)
+            .join(Chat, Chat.id == Subscription.chat_id)
+            .where(*_fan_out_conditions(article_ids), ~_unfiltered())
+            .order_by(Article.id, Subscription.chat_id)
+        )
+    )
+    if not pairs:
+        return 0
+    texts = await session.execute(
+        select(Article.id, Article.title, Article.headline, Article.summary, Article.text).where(
+            Article.id.in_({pair[0] for pair in pairs})
+        )
+    )
+    tests = {row[0]: admit([part or "" for part in row[1:]]) for row in texts}
+    rows: list[dict[str, object]] = []
+    held = 0
+    for article_id, story_id, chat_id, filters, thread_id in pairs:
+        if not tests[article_id](filters or {}):
+            held += 1
+            continue
+        rows.append(
+            {
+                "article_id": article_id,
+                "chat_id": chat_id,
+                "story_id": story_id,
+                "state": DeliveryState.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "thread_id": thread_id,
+            }
+        )
+    if held:
+        await counter_store.add_counts(
+            session, now.astimezone(UTC).date(), {FILTERED_COUNTER: held}
+        )
+    if not rows:
+        return 0
+    result = await session.execute(insert_ignoring_conflicts(session, _deliveries), rows)
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
@@ -96,7 +190,9 @@ class Outcome:
     SENT/DIGESTED with `message_id`; PENDING again at `next_attempt_at` (`attempted`: the try
     counts towards the attempt limit); FAILED or CANCELLED with `error`. `chat_next_send_at`
     paces the chat; `chat_gone` makes the chat inactive and cancels everything it has waiting;
-    `moved_to` gives the chat its new Telegram id (a group that became a supergroup).
+    `moved_to` gives the chat its new Telegram id (a group that became a supergroup);
+    `topic_gone` (a forum topic's id) sends what the chat has for that topic to its General
+    topic from now on.
     """
 
     delivery_ids: tuple[int, ...]
@@ -111,6 +207,7 @@ class Outcome:
     chat_next_send_at: datetime | None = None
     chat_gone: str | None = None
     moved_to: int | None = None
+    topic_gone: int | None = None
 
 
 @dataclass(slots=True)
@@ -181,10 +278,28 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
             rows.paced,
         )
     for outcome in outcomes:
+        if outcome.topic_gone is not None:
+            await leave_topic(session, outcome.chat_id, outcome.topic_gone)
         if outcome.moved_to is not None:
             await move_chat(session, outcome.chat_id, outcome.moved_to)
         if outcome.chat_gone is not None:
             await deactivate_chat(session, outcome.chat_id, outcome.chat_gone)
+
+
+async def leave_topic(session: AsyncSession, chat_id: int, thread_id: int) -> set[int]:
+    """The chat's forum topic is gone (deleted or closed): its subscriptions, and the posts
+    waiting for it, go to the chat's General topic. Returns the categories moved."""
+    moved = await subscription_store.leave_topic(session, chat_id, thread_id)
+    await session.execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.chat_id == chat_id,
+            _deliveries.c.thread_id == thread_id,
+            _deliveries.c.state.in_(WAITING),
+        )
+        .values(thread_id=None)
+    )
+    return moved
 
 
 def _add_row(rows: _Rows, outcome: Outcome, delivery_id: int) -> None:
@@ -257,14 +372,16 @@ async def move_chat(session: AsyncSession, chat_id: int, new_telegram_id: int) -
         )
         return chat_id
     subscriptions = list(
-        await session.scalars(
-            select(Subscription.category_id).where(Subscription.chat_id == chat_id)
+        await session.execute(
+            select(Subscription.category_id, Subscription.filters).where(
+                Subscription.chat_id == chat_id
+            )
         )
     )
     if subscriptions:
         await session.execute(
             insert_ignoring_conflicts(session, Subscription),
-            [{"chat_id": existing, "category_id": c, "filters": {}} for c in subscriptions],
+            [{"chat_id": existing, "category_id": c, "filters": f or {}} for c, f in subscriptions],
         )
     await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
     waiting = list(

@@ -54,9 +54,11 @@ async def send_post(
     plain: bool = False,
     paid: bool = False,
     reply_to: int | None = None,
+    thread_id: int | None = None,
 ) -> Sent:
     """The post as a photo with its caption when it has one, else (or when Telegram cannot
-    take the photo) as a text message; `plain` sends the text without markup.
+    take the photo) as a text message; `plain` sends the text without markup, `thread_id`
+    into that forum topic.
 
     Raises SendFailed with the verdict on the last call's answer.
     """
@@ -65,7 +67,13 @@ async def send_post(
     if post.photo_url and post.caption and not plain:
         try:
             message_id = await transport.send_photo(
-                chat_id, post.photo_url, post.caption, markup=markup, paid=paid, reply_to=reply_to
+                chat_id,
+                post.photo_url,
+                post.caption,
+                markup=markup,
+                paid=paid,
+                reply_to=reply_to,
+                thread_id=thread_id,
             )
             return Sent(message_id, SentAs.PHOTO)
         except SendFailed as failure:
@@ -79,6 +87,7 @@ async def send_post(
         markup=markup,
         paid=paid,
         reply_to=reply_to,
+        thread_id=thread_id,
     )
     return Sent(message_id, SentAs.PLAIN if plain else SentAs.TEXT, refused)
 
@@ -94,17 +103,31 @@ async def with_plain_retry(send: Callable[[bool], Awaitable[Sent]]) -> Sent:
 
 
 async def send_reply_post(
-    transport: Transport, chat_id: int, post: RenderedPost, *, reply_to: int | None = None
+    transport: Transport,
+    chat_id: int,
+    post: RenderedPost,
+    *,
+    reply_to: int | None = None,
+    thread_id: int | None = None,
 ) -> Sent:
     """A post sent in answer to a command (/latest, a preview), as plain text when Telegram
     cannot parse its markup. Raises SendFailed."""
     return await with_plain_retry(
-        lambda plain: send_post(transport, chat_id, post, plain=plain, reply_to=reply_to)
+        lambda plain: send_post(
+            transport, chat_id, post, plain=plain, reply_to=reply_to, thread_id=thread_id
+        )
     )
 
 
 async def send_digest(
-    transport: Transport, chat_id: int, html: str, plain_text: str, *, plain: bool, paid: bool
+    transport: Transport,
+    chat_id: int,
+    html: str,
+    plain_text: str,
+    *,
+    plain: bool,
+    paid: bool,
+    thread_id: int | None = None,
 ) -> Sent:
     """A digest: HTML, or `plain_text` without markup."""
     message_id = await transport.send_message(
@@ -114,6 +137,7 @@ async def send_digest(
         markup=None,
         paid=paid,
         reply_to=None,
+        thread_id=thread_id,
     )
     return Sent(message_id, SentAs.DIGEST)
 
@@ -137,15 +161,16 @@ class Transport:
         markup: Markup | None,
         paid: bool,
         reply_to: int | None,
+        thread_id: int | None = None,
     ) -> int:
-        key = ("sendMessage", text, html, _markup_key(markup), paid, reply_to)
+        key = ("sendMessage", text, html, _markup_key(markup), paid, reply_to, thread_id)
         rest = self._encoded.get(key)
         if rest is None:
             params: dict[str, Any] = {"text": text, "link_preview_options": {"is_disabled": True}}
             if html:
                 params["parse_mode"] = "HTML"
-            rest = self._encode(key, params, markup, paid, reply_to)
-        return await self._send("sendMessage", chat_id, rest)
+            rest = self._encode(key, params, markup, paid, reply_to, thread_id)
+        return await self._send("sendMessage", chat_id, rest, topic=thread_id is not None)
 
     async def send_photo(
         self,
@@ -156,13 +181,14 @@ class Transport:
         markup: Markup | None,
         paid: bool,
         reply_to: int | None,
+        thread_id: int | None = None,
     ) -> int:
-        key = ("sendPhoto", photo, caption, _markup_key(markup), paid, reply_to)
+        key = ("sendPhoto", photo, caption, _markup_key(markup), paid, reply_to, thread_id)
         rest = self._encoded.get(key)
         if rest is None:
             params: dict[str, Any] = {"photo": photo, "caption": caption, "parse_mode": "HTML"}
-            rest = self._encode(key, params, markup, paid, reply_to)
-        return await self._send("sendPhoto", chat_id, rest, photo=True)
+            rest = self._encode(key, params, markup, paid, reply_to, thread_id)
+        return await self._send("sendPhoto", chat_id, rest, photo=True, topic=thread_id is not None)
 
     def _encode(
         self,
@@ -171,7 +197,10 @@ class Transport:
         markup: Markup | None,
         paid: bool,
         reply_to: int | None,
+        thread_id: int | None,
     ) -> bytes:
+        if thread_id is not None:
+            params["message_thread_id"] = thread_id
         if markup is not None:
             params["reply_markup"] = markup
         if paid:
@@ -183,7 +212,9 @@ class Transport:
             self._encoded.popitem(last=False)
         return rest
 
-    async def _send(self, method: str, chat_id: int, rest: bytes, *, photo: bool = False) -> int:
+    async def _send(
+        self, method: str, chat_id: int, rest: bytes, *, photo: bool = False, topic: bool = False
+    ) -> int:
         try:
             message = await self._api.call_to_chat(method, chat_id, rest)
         except BotApiError as error:
@@ -194,6 +225,7 @@ class Transport:
                     retry_after=error.retry_after,
                     migrate_to_chat_id=error.migrate_to_chat_id,
                     photo=photo,
+                    topic=topic,
                 )
             ) from error
         except BotApiNetworkError as error:

@@ -24,8 +24,10 @@ from bot.leases import worker_id
 from bot.pipeline.articles import Pipeline, Processed
 from bot.pipeline.read import Read, SourceInfo, read_feed
 from bot.pipeline.writes import PollWriter
+from bot.services import search as search_service
 from bot.services.catalog import CategoryCache
 from bot.settings import Settings
+from bot.text.filters import admitter
 from storage import articles as article_store
 from storage import deliveries as delivery_store
 from storage import sources as source_store
@@ -227,7 +229,15 @@ class Poller:
                 for a in articles
                 if a.guid_key in stored and a.status is ArticleStatus.READY
             ]
-            queued = await delivery_store.fan_out(session, ready, now=now)
+            queued = await delivery_store.fan_out(session, ready, now=now, admit=admitter)
+            await search_service.index_articles(
+                session,
+                [
+                    (stored[a.guid_key], a.title, a.headline, a.summary)
+                    for a in articles
+                    if a.guid_key in stored and a.status is ArticleStatus.READY
+                ],
+            )
             await source_store.record_success(
                 session,
                 job.id,
