@@ -51,6 +51,7 @@ ALLOWED_UPDATES: Final = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
     Update.CHAT_MEMBER,
+    Update.INLINE_QUERY,  # inline search, once inline mode is on (BotFather: /setinline)
 ]
 POLL_TIMEOUT_SECONDS: Final = 30
 SEND_READ_TIMEOUT_SECONDS: Final = 30.0

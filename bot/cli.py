@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import cli_channels, cli_manage
+from bot import cli_channels, cli_manage, cli_search
 from bot.console import format_table, when
 from bot.ingest.fetch import FetchError, FetchErrorKind
 from bot.ingest.opml import read_opml, write_opml
@@ -403,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_manage.add_parsers(sub)
     cli_channels.add_parsers(sub)
+    cli_search.add_parsers(sub)
     return parser
 
 

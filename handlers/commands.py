@@ -12,6 +12,9 @@ READERS: Final = (
     "subscribe",
     "unsubscribe",
     "mysubs",
+    "filter",
+    "filters",
+    "search",
     "latest",
     "language",
     "quiet",
@@ -27,7 +30,7 @@ ADMIN_SOURCES: Final = (
     "setinterval",
     "export",
 )
-ADMIN_CHANNELS: Final = ("addchannel", "channels", "delchannel", "channelcats")
+ADMIN_CHANNELS: Final = ("addchannel", "channels", "delchannel", "channelcats", "channelfilter")
 ADMIN_MANAGE: Final = (
     "addcategory",
     "renamecategory",

@@ -157,3 +157,16 @@ async def categories_in_topic(session: AsyncSession, chat_id: int, thread_id: in
         )
     )
     return set(rows)
+
+
+async def topic_title(session: AsyncSession, chat_id: int, thread_id: int) -> str | None:
+    """The name kept for the chat's forum topic, if any subscription there has it."""
+    return await session.scalar(
+        select(Subscription.thread_title)
+        .where(
+            Subscription.chat_id == chat_id,
+            Subscription.thread_id == thread_id,
+            Subscription.thread_title.is_not(None),
+        )
+        .limit(1)
+    )

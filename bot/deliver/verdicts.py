@@ -97,8 +97,9 @@ def judge_network(reason: str) -> Judgement:
     return Judgement(Verdict.TRANSIENT, reason[:1000])
 
 
-def judge(error: TelegramError, *, photo: bool = False) -> Judgement:
-    """The verdict on a python-telegram-bot error (`photo`: it was a sendPhoto)."""
+def judge(error: TelegramError, *, photo: bool = False, topic: bool = False) -> Judgement:
+    """The verdict on a python-telegram-bot error (`photo`: it was a sendPhoto; `topic`: it
+    went to a forum topic)."""
     if isinstance(error, RetryAfter):
         return judge_answer(429, error.message, retry_after=_seconds(error.retry_after))
     if isinstance(error, ChatMigrated):
@@ -106,7 +107,7 @@ def judge(error: TelegramError, *, photo: bool = False) -> Judgement:
     if isinstance(error, Forbidden):
         return judge_answer(403, error.message)
     if isinstance(error, BadRequest):
-        return judge_answer(400, error.message, photo=photo)
+        return judge_answer(400, error.message, photo=photo, topic=topic)
     return judge_network(f"{type(error).__name__}: {error.message}")
 
 

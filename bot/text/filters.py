@@ -16,6 +16,7 @@ subscription; `ArticleWords` indexes an article's texts once for every filter te
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,6 +28,7 @@ MAX_TERM_CHARS: Final = 100
 MIN_WORD_CHARS: Final = 2
 QUOTES: Final = '"“”„«»'
 SIGNS: Final = "+-"
+_CHUNK: Final = re.compile(r"\S+")
 
 
 class FilterError(ValueError):
@@ -64,7 +66,7 @@ def make_term(text: str) -> Term:
     if not folded:
         raise FilterError("no_words", term=shown)
     if all(len(word) < MIN_WORD_CHARS for word in folded):
-        raise FilterError("too_short", term=shown, least=MIN_WORD_CHARS)
+        raise FilterError("too_short", term=shown)  # the texts say "two letters"
     return Term(shown, tuple(key(word) for word in folded))
 
 
@@ -194,6 +196,15 @@ def _tokens(text: str) -> Iterable[_Token]:
             end += 1
         yield _Token(sign, text[i:end])
         i = end
+
+
+def split_terms(text: str) -> tuple[str, str]:
+    """`text` cut before its first signed word or quote: what names the category, and the
+    terms."""
+    for match in _CHUNK.finditer(text):
+        if match[0][0] in SIGNS or match[0][0] in QUOTES:
+            return text[: match.start()], text[match.start() :]
+    return text, ""
 
 
 def parse_filter(text: str) -> Filter:
