@@ -12,12 +12,12 @@ READERS: Final = (
     "subscribe",
     "unsubscribe",
     "mysubs",
-    "filter",
-    "filters",
-    "search",
     "latest",
     "language",
     "quiet",
+    "filter",
+    "filters",
+    "search",
     "whoami",
 )
 ADMIN_SOURCES: Final = (

@@ -85,8 +85,8 @@ def parse_query(text: str, *, as_you_type: bool = False) -> Query:
         raise QueryError("too_many", most=MAX_QUERY_TERMS)
     terms = tuple(found.values())
     last = terms[-1]
-    if as_you_type and last_open and not last.is_phrase and len(last.keys[0]) >= MIN_PREFIX_CHARS:
-        return Query(terms[:-1], last.keys[0])
+    if as_you_type and last_open and not last.is_phrase and len(last.text) >= MIN_PREFIX_CHARS:
+        return Query(terms[:-1], last.text)  # as typed so far: no ending is a plural yet
     return Query(terms)
 
 
