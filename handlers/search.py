@@ -137,8 +137,11 @@ async def search_command(update: Update, context: Context) -> None:
     if not page.posts:
         await reply(update, t_html("search.none", language, query=shown))
         return
-    key = "search.more" if page.next_before is not None else "search.found"
-    await reply(update, t_html(key, language, query=shown, bot=context.bot.username or ""))
+    if page.next_before is not None:
+        text = t_html("search.more", language, query=shown, bot=context.bot.username or "")
+    else:
+        text = t_html("search.found", language, query=shown)
+    await reply(update, text)
     message = update.effective_message
     assert message is not None
     reply_to = None if is_private(message.chat) else message.message_id

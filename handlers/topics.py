@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Final
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, ParseMode
@@ -26,6 +27,8 @@ from handlers.common import NO_PREVIEW, Context, category_names, turn
 
 log = logging.getLogger(__name__)
 
+TOPIC_NAME_MAX: Final = 128  # Telegram's limit, and the stored column's
+
 
 def topic_of(message: Message | None) -> Topic | None:
     """The forum topic `message` was sent in (None: not a forum, or its General topic)."""
@@ -38,7 +41,7 @@ def topic_of(message: Message | None) -> Topic | None:
         and first.message_id == message.message_thread_id
         and first.forum_topic_created is not None
     ):
-        title = first.forum_topic_created.name
+        title = first.forum_topic_created.name[:TOPIC_NAME_MAX]
     return Topic(message.message_thread_id, title)
 
 

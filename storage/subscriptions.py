@@ -170,3 +170,12 @@ async def topic_title(session: AsyncSession, chat_id: int, thread_id: int) -> st
         )
         .limit(1)
     )
+
+
+async def name_topic(session: AsyncSession, chat_id: int, thread_id: int, title: str) -> None:
+    """Keep the forum topic's name on every subscription of the chat delivered there."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.chat_id == chat_id, Subscription.thread_id == thread_id)
+        .values(thread_title=title)
+    )

@@ -101,6 +101,8 @@ async def subscribe_in(
     moved = await subscription_store.place(
         session, chat.id, set(category_ids) - new, thread_id, title
     )
+    if thread_id is not None and title is not None:
+        await subscription_store.name_topic(session, chat.id, thread_id, title)
     return new, moved
 
 
