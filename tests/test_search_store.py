@@ -150,3 +150,19 @@ async def test_indexing_again_replaces_the_row(database: Database, indexed: list
 def test_queries_are_quoted_for_each_engine() -> None:
     assert search_store.fts5_query(["a", 'b"c'], "pre") == '"a" "b""c" "pre" *'
     assert search_store.tsquery(["a", "b'c"], "pre") == "'a' & 'b''c' & 'pre':*"
+
+
+async def test_recent_posts_and_older_ones_come_in_order(
+    database: Database, indexed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the newest posts are looked through first and the index asked for the
+    older ones: with a window of two posts, both paths give one list, newest first."""
+    monkeypatch.setattr(search_store, "RECENT_WINDOW", 2)
+    assert await found(database, "الأمن") == [TITLES[4], TITLES[0]]  # one recent, one older
+    assert await found(database, "سوريا") == [TITLES[0]]  # only older
+    assert await found(database, "syria") == [TITLES[3]]  # only recent
+    async with database.sessions() as session:
+        page = await service.search(session, parse_query("الأمن"), limit=1)
+        assert [a.title for a, _ in page.posts] == [TITLES[4]]
+        rest = await service.search(session, parse_query("الأمن"), limit=5, before=page.next_before)
+    assert [a.title for a, _ in rest.posts] == [TITLES[0]]

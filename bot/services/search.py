@@ -27,7 +27,8 @@ from storage.models import Article, Source
 MAX_QUERY_CHARS: Final = 200
 MAX_QUERY_TERMS: Final = 10
 MIN_PREFIX_CHARS: Final = 2
-PHRASE_ROUNDS: Final = 4  # pages of candidates read to find a page of phrase matches
+PHRASE_BATCH: Final = 10  # candidates read per post wanted, when phrases are checked here
+PHRASE_ROUNDS: Final = 3  # batches of candidates read to find a page of phrase matches
 INDEX_BATCH: Final = 500
 _QUOTE_SPLIT: Final = re.compile(f"[{re.escape(QUOTES)}]")
 
@@ -105,27 +106,31 @@ async def search(
     most, below the article id `before`."""
     wanted = list(dict.fromkeys(k for term in query.terms for k in term.keys))
     phrases = [term for term in query.terms if term.is_phrase]
-    batch = limit * 4 if phrases else limit
-    posts: list[tuple[Article, Source]] = []
+    batch = limit * PHRASE_BATCH if phrases else limit
+    chosen: list[int] = []
+    next_before: int | None = None
     for _ in range(PHRASE_ROUNDS if phrases else 1):
         ids = await search_store.find(
             session, wanted, prefix=query.prefix, before=before, limit=batch
         )
-        for article, source in await search_store.articles(session, ids):
-            if _has_phrases(article, phrases):
-                posts.append((article, source))
-            if len(posts) == limit:
-                return Page(posts, article.id)
+        for row in await search_store.texts(session, ids) if phrases else []:
+            if _has_phrases(row, phrases):
+                chosen.append(row[0])
+                if len(chosen) == limit:
+                    break
+        if not phrases:
+            chosen = ids
+        if len(chosen) == limit:
+            next_before = chosen[-1]
+            break
         if len(ids) < batch:
-            return Page(posts, None)
-        before = ids[-1]
-    return Page(posts, before)
+            break
+        before = next_before = ids[-1]
+    return Page(await search_store.articles(session, chosen), next_before)
 
 
-def _has_phrases(article: Article, phrases: Sequence[Term]) -> bool:
-    if not phrases:
-        return True
-    found = ArticleWords(_fields(article.title, article.headline, article.summary))
+def _has_phrases(row: SearchRow, phrases: Sequence[Term]) -> bool:
+    found = ArticleWords(_fields(row[1], row[2], row[3]))
     return all(found.has(term) for term in phrases)
 
 

@@ -92,7 +92,13 @@ class Filter:
         """The filter kept on a subscription; terms that no longer read are left out."""
         if not stored:
             return NO_FILTER
-        return cls(_stored_terms(stored.get("include")), _stored_terms(stored.get("exclude")))
+        include, exclude = stored.get("include") or [], stored.get("exclude") or []
+        if isinstance(include, list) and isinstance(exclude, list):
+            try:
+                return _read_stored(tuple(include), tuple(exclude))
+            except TypeError:  # something unhashable among the texts
+                pass
+        return _read_stored(_texts(include), _texts(exclude))
 
     def shown(self) -> str:
         """The filter as a reader would type it: `+سوريا -كرة`."""
@@ -109,16 +115,27 @@ class Filter:
 NO_FILTER: Final = Filter()
 
 
-def _stored_terms(value: object) -> tuple[Term, ...]:
+def _texts(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
+    return tuple(text for text in value if isinstance(text, str))
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_stored(include: tuple[str, ...], exclude: tuple[str, ...]) -> Filter:
+    """A stored filter read once (fan-out meets the same ones again and again)."""
+    return Filter(_terms(include), _terms(exclude))
+
+
+def _terms(texts: tuple[str, ...]) -> tuple[Term, ...]:
     terms = []
-    for text in value:
-        if isinstance(text, str):
-            try:
-                terms.append(make_term(text))
-            except FilterError:
-                continue
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        try:
+            terms.append(make_term(text))
+        except FilterError:
+            continue
     return tuple(terms)
 
 

@@ -18,6 +18,7 @@ for, so «بيروت» never becomes «يروت» and matches only «بيروت�
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Final
@@ -46,6 +47,10 @@ def _prefix_chains() -> tuple[str, ...]:
 
 PREFIX_CHAINS: Final = _prefix_chains()
 """Every run of attached prefixes a word may begin with: و ف, then ب ك ل, then ال (لل)."""
+_CHAINS_BY_LETTER: Final = {
+    letter: tuple(chain for chain in PREFIX_CHAINS if chain[0] == letter)
+    for letter in {chain[0] for chain in PREFIX_CHAINS}
+}
 
 
 def is_arabic(word: str) -> bool:
@@ -57,12 +62,13 @@ def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
 
+@functools.lru_cache(maxsize=65_536)
 def forms(word: str) -> tuple[str, ...]:
     """What a folded text word can stand for: itself first, then without its prefixes
     (Arabic) or its plural ending (English)."""
     if is_arabic(word):
         found = [word]
-        for chain in PREFIX_CHAINS:
+        for chain in _CHAINS_BY_LETTER.get(word[0], ()):
             if word.startswith(chain) and len(word) - len(chain) >= MIN_STEM:
                 found.append(word[len(chain) :])
         return tuple(dict.fromkeys(found))
