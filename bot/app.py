@@ -126,6 +126,8 @@ async def post_init(application: App) -> None:
     slugs = handlers.register_categories(application, categories)
     await menus.set_menus(application, slugs)
     log.info("bot @%s ready: %d shortcut commands", application.bot.username, len(slugs))
+    if not application.bot.supports_inline_queries:
+        log.info("inline search is off: turn it on in @BotFather with /setinline (README)")
 
 
 async def post_shutdown(application: App) -> None:

@@ -34,7 +34,7 @@ from handlers.common import (
     turn,
 )
 from handlers.groups import allowed_to_change
-from handlers.topics import reachable, subscriptions_text, topic_of
+from handlers.topics import reachable, subscribed_text, subscriptions_text, topic_of
 
 COMMANDS: Final = READERS
 LATEST_DEFAULT: Final = 5
@@ -123,18 +123,7 @@ async def subscribe(update: Update, context: Context) -> None:
         await unknown_category(update, resolved.unknown[0], categories, language)
         return
     new, moved = changed
-    texts = []
-    if new:
-        key = "subscribe.done_topic" if topic else "subscribe.done"
-        texts.append(t_html(key, language, categories=category_names(categories, new, language)))
-    if moved:
-        names = category_names(categories, moved, language)
-        key = "topics.moved_here" if topic else "topics.moved_general"
-        texts.append(t_html(key, language, categories=names))
-    if not texts:
-        names = category_names(categories, set(ids), language)
-        texts.append(t_html("subscribe.already", language, categories=names))
-    await reply(update, Html("\n".join(texts)))
+    await reply(update, subscribed_text(new, moved, set(ids), topic, categories, language))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:

@@ -77,6 +77,30 @@ def topic_name(thread_id: int, title: str | None, language: str) -> Html:
     return t_html("topics.numbered", language, number=thread_id)
 
 
+def subscribed_text(
+    new: set[int],
+    moved: set[int],
+    asked: set[int],
+    topic: Topic | None,
+    categories: CategorySet,
+    language: str,
+) -> Html:
+    """What /subscribe did: the categories subscribed (into this topic), those that now come
+    here instead, or that all were already."""
+    texts = []
+    if new:
+        key = "subscribe.done_topic" if topic else "subscribe.done"
+        texts.append(t_html(key, language, categories=category_names(categories, new, language)))
+    if moved:
+        key = "topics.moved_here" if topic else "topics.moved_general"
+        names = category_names(categories, moved, language)
+        texts.append(t_html(key, language, categories=names))
+    if not texts:
+        names = category_names(categories, asked, language)
+        texts.append(t_html("subscribe.already", language, categories=names))
+    return Html("\n".join(texts))
+
+
 def subscriptions_text(entries: Sequence[Followed], categories: CategorySet, language: str) -> Html:
     """What a chat follows (/mysubs): the categories on one line, or, when some go to a
     forum topic or have a filter, a line for each saying which."""

@@ -172,3 +172,14 @@ async def test_the_filtered_counter_adds_up_per_day(database: Database) -> None:
     async with database.sessions() as session:
         counts = await counter_store.counts_on(session, datetime.now(UTC).date())
     assert counts[FILTERED_COUNTER] == 4
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_filters(database: Database) -> None:
+    seed = Seeder(database)
+    group = await seed.chat(-501, "group")
+    await filter_chat(seed, group, "+سوريا")
+    supergroup = await seed.chat(-100501, "supergroup", slugs=())
+    async with database.sessions.begin() as session:
+        assert await delivery_store.move_chat(session, group, -100501) == supergroup
+        views = await subscription_store.chat_subscriptions(session, supergroup)
+    assert [v.filters for v in views] == [{"include": ["سوريا"], "exclude": []}]

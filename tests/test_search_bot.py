@@ -44,9 +44,11 @@ def titles(answer: dict[str, Any]) -> list[str]:
     return [result["title"] for result in answer["results"]]
 
 
-async def test_inline_mode_is_asked_for(bot: Harness) -> None:
+async def test_inline_queries_are_asked_for(bot: Harness) -> None:
     assert "inline_query" in ALLOWED_UPDATES
-    assert await bot.app.bot.get_me()
+    polls = bot.tg.calls("getUpdates")
+    assert "inline_query" in polls[-1].params["allowed_updates"]
+    assert bot.app.bot.supports_inline_queries
 
 
 async def test_an_inline_query_answers_with_the_newest_matching_posts(bot: Harness) -> None:
