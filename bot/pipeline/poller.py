@@ -219,6 +219,11 @@ class Poller:
     ) -> PollOutcome:
         assert read.feed is not None
         articles = processed.articles
+        searchable = {  # made before the write turn: the words of what can be searched
+            a.guid_key: search_service.document(a.title, a.headline, a.summary)
+            for a in articles
+            if a.status is ArticleStatus.READY
+        }
         async with self._writer.transaction() as session:
             stored = await article_store.insert_articles(session, job.id, articles)
             new = sum(
@@ -230,13 +235,8 @@ class Poller:
                 if a.guid_key in stored and a.status is ArticleStatus.READY
             ]
             queued = await delivery_store.fan_out(session, ready, now=now, admit=admitter)
-            await search_service.index_articles(
-                session,
-                [
-                    (stored[a.guid_key], a.title, a.headline, a.summary)
-                    for a in articles
-                    if a.guid_key in stored and a.status is ArticleStatus.READY
-                ],
+            await search_service.index_documents(
+                session, {stored[key]: words for key, words in searchable.items() if key in stored}
             )
             await source_store.record_success(
                 session,

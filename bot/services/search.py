@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -145,7 +145,13 @@ def document(title: str, headline: str | None, summary: str | None) -> str:
 
 async def index_articles(session: AsyncSession, rows: Iterable[SearchRow]) -> int:
     """Index these composed articles (in the caller's transaction); how many."""
-    documents = {row[0]: document(row[1], row[2], row[3]) for row in rows}
+    return await index_documents(
+        session, {row[0]: document(row[1], row[2], row[3]) for row in rows}
+    )
+
+
+async def index_documents(session: AsyncSession, documents: Mapping[int, str]) -> int:
+    """Index composed articles by id, their `document`s made beforehand; how many."""
     await search_store.index(session, documents)
     return len(documents)
 
