@@ -8,14 +8,13 @@ sent), and no faster than its `next_send_at` allows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
-    String,
     Table,
     and_,
     bindparam,
@@ -28,12 +27,11 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import counters as counter_store
 from storage import subscriptions as subscription_store
 from storage.articles import insert_ignoring_conflicts
+from storage.filtered import Admit, filtered_fan_out, unfiltered
 from storage.models import (
     Article,
     ArticleStatus,
@@ -51,20 +49,6 @@ _deliveries = cast(Table, Delivery.__table__)
 _chats = cast(Table, Chat.__table__)
 
 
-Admit = Callable[[Sequence[str]], Callable[[Mapping[str, Any]], bool]]
-"""Given an article's texts (title, headline, summary, text), a test of a subscription's
-stored filter: whether the article passes it (bot/text/filters.py: `admitter`)."""
-
-FILTERED_COUNTER = "filtered"
-"""The daily counter of posts a chat's filter kept from it (storage/counters.py)."""
-
-
-def _unfiltered() -> ColumnElement[bool]:
-    # Filters are written as {} when there are none (storage/subscriptions.py), so their text
-    # is compared: JSON has no equality on PostgreSQL.
-    return sql_cast(Subscription.filters, String) == "{}"
-
-
 async def fan_out(
     session: AsyncSession, article_ids: Sequence[int], *, now: datetime, admit: Admit
 ) -> int:
@@ -73,7 +57,7 @@ async def fan_out(
 
     Runs in the transaction that stores the articles. A chat that already has the article's
     story (from another source) gets nothing new. Returns the deliveries created; those that
-    filters held back are added to the day's FILTERED_COUNTER.
+    filters held back are counted (storage/filtered.py).
     """
     if not article_ids:
         return 0
@@ -90,7 +74,7 @@ async def fan_out(
         )
         .join(Subscription, Subscription.category_id == Article.category_id)
         .join(Chat, Chat.id == Subscription.chat_id)
-        .where(*_fan_out_conditions(article_ids), _unfiltered())
+        .where(*_fan_out_conditions(article_ids), unfiltered())
         .order_by(Article.id, Subscription.chat_id)
     )
     statement = insert_ignoring_conflicts(session, _deliveries).from_select(
@@ -108,7 +92,10 @@ async def fan_out(
     )
     result = await session.execute(statement)
     created = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return created + await _fan_out_filtered(session, article_ids, now=now, admit=admit)
+    filtered = await filtered_fan_out(
+        session, _fan_out_conditions(article_ids), now=now, admit=admit
+    )
+    return created + filtered
 
 
 def _fan_out_conditions(article_ids: Sequence[int]) -> list[ColumnElement[bool]]:
@@ -125,62 +112,6 @@ def _fan_out_conditions(article_ids: Sequence[int]) -> list[ColumnElement[bool]]
         Chat.active.is_(True),
         ~story_delivered,  # the unique constraint holds anyway; this skips the work
     ]
-
-
-async def _fan_out_filtered(
-    session: AsyncSession, article_ids: Sequence[int], *, now: datetime, admit: Admit
-) -> int:
-    """The deliveries of subscriptions with a filter: each article's words are read once and
-    every filter on its category tried on them."""
-    pairs = list(
-        await session.execute(
-            select(
-                Article.id,
-                Article.story_id,
-                Subscription.chat_id,
-                Subscription.filters,
-                Subscription.thread_id,
-            )
-            .join(Subscription, Subscription.category_id == Article.category_id)
-            .join(Chat, Chat.id == Subscription.chat_id)
-            .where(*_fan_out_conditions(article_ids), ~_unfiltered())
-            .order_by(Article.id, Subscription.chat_id)
-        )
-    )
-    if not pairs:
-        return 0
-    texts = await session.execute(
-        select(Article.id, Article.title, Article.headline, Article.summary, Article.text).where(
-            Article.id.in_({pair[0] for pair in pairs})
-        )
-    )
-    tests = {row[0]: admit([part or "" for part in row[1:]]) for row in texts}
-    rows: list[dict[str, object]] = []
-    held = 0
-    for article_id, story_id, chat_id, filters, thread_id in pairs:
-        if not tests[article_id](filters or {}):
-            held += 1
-            continue
-        rows.append(
-            {
-                "article_id": article_id,
-                "chat_id": chat_id,
-                "story_id": story_id,
-                "state": DeliveryState.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "thread_id": thread_id,
-            }
-        )
-    if held:
-        await counter_store.add_counts(
-            session, now.astimezone(UTC).date(), {FILTERED_COUNTER: held}
-        )
-    if not rows:
-        return 0
-    result = await session.execute(insert_ignoring_conflicts(session, _deliveries), rows)
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

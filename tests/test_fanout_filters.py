@@ -14,7 +14,8 @@ from storage import claims as claim_store
 from storage import counters as counter_store
 from storage import deliveries as delivery_store
 from storage import subscriptions as subscription_store
-from storage.deliveries import FILTERED_COUNTER, Outcome
+from storage.deliveries import Outcome
+from storage.filtered import FILTERED_COUNTER
 from storage.models import Delivery, DeliveryState, Subscription
 from tests.conftest import Database
 from tests.outboxes import Seeder

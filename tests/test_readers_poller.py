@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.text.filters import parse_filter
 from storage import counters as counter_store
 from storage import subscriptions as subscription_store
-from storage.deliveries import FILTERED_COUNTER
+from storage.filtered import FILTERED_COUNTER
 from storage.models import Article, ArticleStatus, Delivery
 from tests.conftest import Database
 from tests.fakes.feed_server import FeedServer

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.sources import source_states
 from storage import counters as counter_store
 from storage import stats as stat_store
-from storage.deliveries import FILTERED_COUNTER
+from storage.filtered import FILTERED_COUNTER
 from storage.models import ChatKind
 
 SOURCE_STATES = ("ok", "failing", "paused", "new")
