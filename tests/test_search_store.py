@@ -166,3 +166,19 @@ async def test_recent_posts_and_older_ones_come_in_order(
         assert [a.title for a, _ in page.posts] == [TITLES[4]]
         rest = await service.search(session, parse_query("الأمن"), limit=5, before=page.next_before)
     assert [a.title for a, _ in rest.posts] == [TITLES[0]]
+
+
+async def test_phrase_candidates_are_read_until_a_page_is_found(
+    database: Database, indexed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer post has both words apart: it is read and passed over, and the older one with
+    the phrase found in the next batch; the page after it is empty, and says so."""
+    monkeypatch.setattr(service, "PHRASE_BATCH", 1)
+    async with database.sessions() as session:
+        page = await service.search(session, parse_query('"مجلس الأمن"'), limit=1)
+        assert [a.id for a, _ in page.posts] == [indexed[0]]
+        assert page.next_before == indexed[0]
+        rest = await service.search(
+            session, parse_query('"مجلس الأمن"'), limit=1, before=page.next_before
+        )
+    assert (rest.posts, rest.next_before) == ([], None)

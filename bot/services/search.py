@@ -108,25 +108,22 @@ async def search(
     phrases = [term for term in query.terms if term.is_phrase]
     batch = limit * PHRASE_BATCH if phrases else limit
     chosen: list[int] = []
-    next_before: int | None = None
     for _ in range(PHRASE_ROUNDS if phrases else 1):
         ids = await search_store.find(
             session, wanted, prefix=query.prefix, before=before, limit=batch
         )
-        for row in await search_store.texts(session, ids) if phrases else []:
-            if _has_phrases(row, phrases):
-                chosen.append(row[0])
-                if len(chosen) == limit:
-                    break
-        if not phrases:
+        if phrases:
+            rows = await search_store.texts(session, ids)
+            chosen += [row[0] for row in rows if _has_phrases(row, phrases)]
+        else:
             chosen = ids
-        if len(chosen) == limit:
-            next_before = chosen[-1]
-            break
+        if len(chosen) >= limit:
+            chosen = chosen[:limit]
+            return Page(await search_store.articles(session, chosen), chosen[-1])
         if len(ids) < batch:
-            break
-        before = next_before = ids[-1]
-    return Page(await search_store.articles(session, chosen), next_before)
+            return Page(await search_store.articles(session, chosen), None)
+        before = ids[-1]
+    return Page(await search_store.articles(session, chosen), before)
 
 
 def _has_phrases(row: SearchRow, phrases: Sequence[Term]) -> bool:
