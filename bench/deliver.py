@@ -50,6 +50,7 @@ from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.runtime import open_database
 from bot.settings import Settings, load_settings
+from bot.text.filters import admitter
 from storage import deliveries as delivery_store
 from storage.models import (
     Article,
@@ -218,7 +219,7 @@ async def publish(sessions: async_sessionmaker[AsyncSession], category: int, num
         )
         session.add(article)
         await session.flush()
-        return await delivery_store.fan_out(session, [article.id], now=now)
+        return await delivery_store.fan_out(session, [article.id], now=now, admit=admitter)
 
 
 # -- the phases ------------------------------------------------------------------------------

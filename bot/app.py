@@ -51,6 +51,7 @@ ALLOWED_UPDATES: Final = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
     Update.CHAT_MEMBER,
+    Update.INLINE_QUERY,  # inline search, once inline mode is on (BotFather: /setinline)
 ]
 POLL_TIMEOUT_SECONDS: Final = 30
 SEND_READ_TIMEOUT_SECONDS: Final = 30.0
@@ -125,6 +126,8 @@ async def post_init(application: App) -> None:
     slugs = handlers.register_categories(application, categories)
     await menus.set_menus(application, slugs)
     log.info("bot @%s ready: %d shortcut commands", application.bot.username, len(slugs))
+    if not application.bot.supports_inline_queries:
+        log.info("inline search is off: turn it on in @BotFather with /setinline (README)")
 
 
 async def post_shutdown(application: App) -> None:

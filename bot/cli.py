@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import cli_channels, cli_manage, cli_sources
+from bot import cli_channels, cli_manage, cli_search, cli_sources
 from bot.console import format_table, when
 from bot.ingest.fetch import FetchError, FetchErrorKind
 from bot.ingest.sourcespec import SourceListError
@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sources.add_parsers(sub)
     cli_manage.add_parsers(sub)
     cli_channels.add_parsers(sub)
+    cli_search.add_parsers(sub)
     return parser
 
 

@@ -13,13 +13,18 @@ from telegram.error import TelegramError
 
 from bot.app import file_base_url
 from bot.console import format_table
+from bot.i18n import t
 from bot.runtime import open_database
 from bot.services import channels as service
+from bot.services import filters as filter_service
 from bot.services import reader_options
 from bot.services.audit import CLI
+from bot.services.catalog import load_categories
 from bot.services.channels import ChannelError, ChannelInfo
+from bot.services.errors import ServiceError
 from bot.settings import Settings
 from bot.telegram.request import AiohttpRequest
+from bot.text.filters import FilterError
 
 
 @asynccontextmanager
@@ -156,6 +161,33 @@ def _option_changes(args: argparse.Namespace) -> reader_options.OptionChanges | 
     return reader_options.OptionChanges(toggles, args.language, briefing, zone)
 
 
+async def cmd_channels_filter(settings: Settings, args: argparse.Namespace) -> int:
+    """Show, set or clear a channel's word filters (as /channelfilter does)."""
+    words = " ".join(args.words).strip()
+    try:
+        async with open_database(settings) as (_engine, sessions), sessions.begin() as session:
+            if not words:
+                info, entries = await filter_service.channel_followed(session, args.channel)
+                categories = await load_categories(session)
+            else:
+                info, request = await filter_service.set_channel_filter(
+                    session, CLI, args.channel, words
+                )
+    except FilterError as error:
+        raise ServiceError(t(f"filters.error.{error.code}", "en", **error.values)) from error
+    if words:
+        shown = request.filter.shown() or "no filter: every post"
+        print(f"channel {info.id}: {info.label}; {request.category.slug}: {shown}")
+        return 0
+    print(f"channel {info.id}: {info.label}")
+    for entry in entries:
+        slug = categories.slug_of(entry.category_id) or str(entry.category_id)
+        print(f"  {slug}: {entry.filter.shown() or 'no filter'}")
+    if not entries:
+        print(f"  it follows no category yet: nashra channels categories {info.id} CATEGORY…")
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Add this area's subcommands to `nashra`."""
     channels = sub.add_parser("channels", help="channels the bot posts to")
@@ -194,3 +226,15 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     options.add_argument("--briefing", metavar="TIMES|off", help="daily briefings: 08:00,20:00")
     options.add_argument("--timezone", metavar="ZONE", help="its time zone: Asia/Damascus")
     options.set_defaults(func=cmd_channels_options)
+    words = act.add_parser(
+        "filter",
+        help="a channel's word filters: show them, or set one as /filter does",
+        description=(
+            "Without words: every category the channel follows, with its filter. With a "
+            "category: its filter; then +word -word +'\"a phrase\"' sets it (replacing the "
+            "old one), and `off` clears it."
+        ),
+    )
+    words.add_argument("channel", help="its id in the list, @username or -100… id")
+    words.add_argument("words", nargs=argparse.REMAINDER, metavar="CATEGORY [+WORD|-WORD|off …]")
+    words.set_defaults(func=cmd_channels_filter)

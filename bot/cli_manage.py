@@ -146,6 +146,7 @@ async def cmd_stats(settings: Settings, _args: argparse.Namespace) -> int:
         ["deliveries sent", str(stats.sent_today)],
         ["deliveries failed", str(stats.failed_today)],
         ["429 answers", str(stats.http_429_today)],
+        ["filtered out by chats' word filters", str(stats.filtered_today)],
         ["median fetch → send", duration(stats.median_fetch_to_send)],
     ]
     print(format_table([f"today ({stats.day.isoformat()} UTC)", "value"], today))

@@ -32,6 +32,7 @@ from bot.memory import limit_malloc_arenas
 from bot.pipeline.poller import Poller
 from bot.pipeline.schedule import PollLoop
 from bot.runtime import Runtime, open_runtime
+from bot.services import search as search_service
 from bot.services.sources import source_count
 from bot.settings import Settings
 from bot.web import WebServer
@@ -108,6 +109,8 @@ async def run(settings: Settings, role: Role = Role.ALL) -> int:
         if loop is not None:
             loop.start()
             stack.push_async_callback(loop.stop)
+            backlog = asyncio.create_task(_index_backlog(runtime))
+            stack.push_async_callback(_cancel, backlog)
             log.info("polling: looking for due sources every %.0f s", settings.poll_tick_seconds)
         if answers:
             application = build_application(
@@ -167,6 +170,20 @@ def _health_on_webhook(settings: Settings) -> bool:
         settings.health_port == settings.webhook_port
         and settings.health_listen == settings.webhook_listen
     )
+
+
+async def _index_backlog(runtime: Runtime) -> None:
+    """Search: index the posts stored before the index existed (once, in the background)."""
+    try:
+        await search_service.index_missing(runtime.sessions)
+    except Exception:
+        log.exception("search: could not index the older posts (`nashra search --reindex`)")
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _finish(task: asyncio.Task[None], stop: asyncio.Event) -> None:

@@ -15,12 +15,14 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
 from bot.compose.compose import CategorySet
 from handlers import (
+    admin_channel_filters,
     admin_channels,
     admin_manage,
     admin_report,
@@ -32,6 +34,8 @@ from handlers import (
     quiet,
     reader_options,
     readers,
+    search,
+    word_filters,
 )
 from handlers.commands import RESERVED
 from handlers.common import LATEST_PREFIX, shortcut_slugs
@@ -62,9 +66,15 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("timezone", briefing.timezone, filters=_MESSAGES),
         CommandHandler("settings", reader_options.settings_command, filters=_MESSAGES),
         CommandHandler("translate", reader_options.translate_command, filters=_MESSAGES),
+        # Word filters, forum topics and search (docs/readers.md).
+        CommandHandler("filter", word_filters.filter_command, filters=_MESSAGES),
+        CommandHandler("filters", word_filters.filters_command, filters=_MESSAGES),
+        CommandHandler("search", search.search_command, filters=_MESSAGES),
+        InlineQueryHandler(search.inline_query),
         # Every admin command, button and upload, behind the admins' gate (handlers/admin.py).
         *admin_sources.handlers(),
         *admin_channels.handlers(),
+        *admin_channel_filters.handlers(),
         *admin_manage.handlers(),
         *admin_report.handlers(),
         CallbackQueryHandler(readers.latest_button, pattern=f"^{LATEST_PREFIX}"),

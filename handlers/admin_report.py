@@ -93,6 +93,7 @@ async def stats(update: Update, context: Context, actor: Actor) -> None:
             failed=figures.failed_today,
             pending=figures.pending,
             http_429=figures.http_429_today,
+            filtered=figures.filtered_today,
             median=_duration(median.total_seconds() if median else None, language),
             **counted,
         ),

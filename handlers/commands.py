@@ -18,6 +18,9 @@ READERS: Final = (
     "language",
     "quiet",
     *READER_OPTIONS,
+    "filter",
+    "filters",
+    "search",
     "whoami",
 )
 ADMIN_SOURCES: Final = (
@@ -30,7 +33,7 @@ ADMIN_SOURCES: Final = (
     "setinterval",
     "export",
 )
-ADMIN_CHANNELS: Final = ("addchannel", "channels", "delchannel", "channelcats")
+ADMIN_CHANNELS: Final = ("addchannel", "channels", "delchannel", "channelcats", "channelfilter")
 ADMIN_MANAGE: Final = (
     "addcategory",
     "renamecategory",

@@ -12,9 +12,11 @@ from bot.compose.render import shorten
 from bot.deliver.send import SendOptions, send_reply_post
 from bot.i18n import SUPPORTED_LANGUAGES, Html, ascii_digits, t, t_html
 from bot.services import chats as chat_service
+from bot.services import filters as filter_service
 from bot.services import posts as post_service
 from bot.services import subscriptions as service
 from bot.services.admins import is_admin
+from bot.services.subscriptions import Topic
 from bot.text.clean import clean_text
 from handlers.commands import ADMINS, READERS, RESERVED
 from handlers.common import (
@@ -32,6 +34,7 @@ from handlers.common import (
     turn,
 )
 from handlers.groups import allowed_to_change
+from handlers.topics import reachable, subscribed_text, subscriptions_text, topic_of
 
 COMMANDS: Final = READERS
 LATEST_DEFAULT: Final = 5
@@ -95,7 +98,8 @@ async def categories_command(update: Update, context: Context) -> None:
 
 
 async def subscribe(update: Update, context: Context) -> None:
-    """Subscribe the chat to the named categories, or show the categories keyboard."""
+    """Subscribe the chat to the named categories (their posts go to the forum topic the
+    command was sent in), or show the categories keyboard."""
     if not context.args:
         now = await turn(update, context)
         await show_keyboard(update, context, t_html("subscribe.choose", now.language))
@@ -106,23 +110,20 @@ async def subscribe(update: Update, context: Context) -> None:
     language, categories = now.language, now.categories
     chat = update.effective_chat
     assert chat is not None
-    new: set[int] | None = None
+    topic = topic_of(update.effective_message)
+    if topic is not None and not await reachable(update, context, topic):
+        return
+    changed: tuple[set[int], set[int]] | None = None
     async with now.ctx.sessions.begin() as session:
         resolved = await service.resolve_categories(session, context.args)
         ids = [c.id for c in resolved.found]
         if not resolved.unknown:
-            new = await service.subscribe(session, chat_ref(chat), ids)
-    if new is None:
-        await _unknown_category(update, resolved.unknown[0], categories, language)
+            changed = await service.subscribe_in(session, chat_ref(chat), ids, topic)
+    if changed is None:
+        await unknown_category(update, resolved.unknown[0], categories, language)
         return
-    if new:
-        text = t_html(
-            "subscribe.done", language, categories=category_names(categories, new, language)
-        )
-    else:
-        names = category_names(categories, set(ids), language)
-        text = t_html("subscribe.already", language, categories=names)
-    await reply(update, text)
+    new, moved = changed
+    await reply(update, subscribed_text(new, moved, set(ids), topic, categories, language))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
@@ -148,7 +149,7 @@ async def unsubscribe(update: Update, context: Context) -> None:
         if not resolved.unknown:
             gone = await service.unsubscribe(session, chat.id, ids)
     if gone is None:
-        await _unknown_category(update, resolved.unknown[0], categories, language)
+        await unknown_category(update, resolved.unknown[0], categories, language)
         return
     if gone:
         text = t_html(
@@ -161,18 +162,16 @@ async def unsubscribe(update: Update, context: Context) -> None:
 
 
 async def mysubs(update: Update, context: Context) -> None:
-    """List the chat's subscriptions."""
+    """List the chat's subscriptions, with the topic and the filter of each."""
     now = await turn(update, context)
-    language, categories = now.language, now.categories
     chat = update.effective_chat
     assert chat is not None
     async with now.ctx.sessions() as session:
-        ids = await service.subscribed(session, chat.id)
-    if not ids:
-        await reply(update, t_html("mysubs.none", language))
+        entries = await filter_service.followed(session, chat.id)
+    if not entries:
+        await reply(update, t_html("mysubs.none", now.language))
         return
-    names = category_names(categories, ids, language)
-    await reply(update, t_html("mysubs.header", language, categories=names))
+    await reply(update, subscriptions_text(entries, now.categories, now.language))
 
 
 async def latest(update: Update, context: Context) -> None:
@@ -240,7 +239,9 @@ async def toggle_subscription(update: Update, context: Context) -> None:
     if not await allowed_to_change(update, context):
         return
     async with now.ctx.sessions.begin() as session:
-        now_subscribed, ids = await service.toggle(session, chat_ref(message.chat), category_id)
+        now_subscribed, ids = await service.toggle(
+            session, chat_ref(message.chat), category_id, topic_of(message)
+        )
     slug = categories.slug_of(category_id) or ""
     key = "alert.subscribed" if now_subscribed else "alert.unsubscribed"
     await query.answer(t(key, language, category=categories.name(slug, language)))
@@ -289,7 +290,7 @@ async def show_keyboard(update: Update, context: Context, text: Html) -> None:
     await reply(update, text, category_keyboard(now.categories, ids, now.language))
 
 
-async def _unknown_category(
+async def unknown_category(
     update: Update, name: str, categories: CategorySet, language: str
 ) -> None:
     """Name the words not understood (cleaned and cut short: they are the sender's, and any
@@ -337,7 +338,7 @@ async def _send_latest(
             rows = await post_service.latest(session, category_id, count)
     if names and category_id is None:
         if resolved.unknown:
-            await _unknown_category(update, resolved.unknown[0], categories, language)
+            await unknown_category(update, resolved.unknown[0], categories, language)
         else:
             await _latest_usage(update, context)
         return
@@ -369,6 +370,18 @@ async def _send_rows(
             text = t_html("latest.empty", language, category=name)
         await reply(update, text)
         return
+    await send_posts(now, message, rows, reply_to=reply_to, topic=topic_of(message))
+
+
+async def send_posts(
+    now: Turn,
+    message: Message,
+    rows: list[post_service.LatestPost],
+    *,
+    reply_to: int | None,
+    topic: Topic | None,
+) -> None:
+    """The posts of `rows` in the message's chat (and forum topic), oldest last."""
     transport = now.ctx.transport
     assert transport is not None, "post_init opens the transport"
     chosen = now.chat.options if now.chat is not None else None
@@ -376,5 +389,12 @@ async def _send_rows(
         SendOptions(chosen.silent, chosen.link_preview, chosen.photos) if chosen else SendOptions()
     )
     for article, source in rows:
-        post = post_for(article, source, categories=categories, settings=now.ctx.settings)
-        await send_reply_post(transport, message.chat_id, post, reply_to=reply_to, options=options)
+        post = post_for(article, source, categories=now.categories, settings=now.ctx.settings)
+        await send_reply_post(
+            transport,
+            message.chat_id,
+            post,
+            reply_to=reply_to,
+            options=options,
+            thread_id=topic.thread_id if topic else None,
+        )

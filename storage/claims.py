@@ -68,6 +68,7 @@ class ClaimedDelivery:
     article_id: int
     attempts: int
     created_at: datetime | None = None
+    thread_id: int | None = None  # the forum topic it goes to
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,11 @@ class Claim:
     @property
     def is_digest(self) -> bool:
         return len(self.deliveries) > 1
+
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic the claim goes to (a digest's deliveries all share it)."""
+        return self.deliveries[0].thread_id
 
 
 async def release_expired(session: AsyncSession, *, now: datetime) -> int:
@@ -132,7 +138,8 @@ async def claim(
     A chat with more than `digest_threshold` (when > 0) due deliveries has its oldest
     `digest_max` claimed together, for a digest; those count towards `limit`. A chat that
     takes daily briefings has all its due deliveries (up to `briefing_max`, when > 0)
-    claimed together, however many there are and whatever room is left.
+    claimed together, however many there are and whatever room is left. A digest or a
+    briefing only holds deliveries for the forum topic of the chat's oldest.
     """
     if limit <= 0:
         return []
@@ -151,6 +158,7 @@ async def claim(
         _deliveries.c.chat_id,
         _deliveries.c.article_id,
         _deliveries.c.attempts,
+        _deliveries.c.thread_id,
         _chats.c.telegram_id,
         _chats.c.kind,
         _chats.c.language,
@@ -186,6 +194,7 @@ async def claim(
         await _gather_digests(
             session,
             by_chat,
+            {row[1]: row[4] for row in heads},
             now=now,
             threshold=digest_threshold,
             most=digest_max,
@@ -206,6 +215,7 @@ async def claim(
 async def _gather_digests(
     session: AsyncSession,
     by_chat: dict[int, list[int]],
+    threads: dict[int, int | None],
     *,
     now: datetime,
     threshold: int,
@@ -214,8 +224,9 @@ async def _gather_digests(
     lock: bool,
     briefed: tuple[set[int], int] = (set(), 0),
 ) -> None:
-    """Widen crowded chats' claims to digests, `limit` deliveries in all; the chats in
-    `briefed` (with its most) get all their due deliveries, outside that limit.
+    """Widen crowded chats' claims to digests (of the head's forum topic, `threads` by chat),
+    `limit` deliveries in all; the chats in `briefed` (with its most) get all their due
+    deliveries, outside that limit.
 
     Chats are taken in claim order, each costing the deliveries its claim carries; those
     that no longer fit are left out (they wait for the next claim). Otherwise a saturated
@@ -259,6 +270,7 @@ async def _gather_digests(
         select(
             _deliveries.c.id,
             _deliveries.c.chat_id,
+            _deliveries.c.thread_id,
             func.row_number()
             .over(partition_by=_deliveries.c.chat_id, order_by=_deliveries.c.id)
             .label("position"),
@@ -267,8 +279,14 @@ async def _gather_digests(
         .where(due, _deliveries.c.chat_id.in_(crowded))
         .subquery()
     )
-    query = select(ranked.c.id, ranked.c.chat_id).where(ranked.c.position <= ranked.c.most)
-    rows = list(await session.execute(query.order_by(ranked.c.chat_id, ranked.c.id)))
+    query = select(ranked.c.id, ranked.c.chat_id, ranked.c.thread_id).where(
+        ranked.c.position <= ranked.c.most
+    )
+    rows = [
+        row
+        for row in await session.execute(query.order_by(ranked.c.chat_id, ranked.c.id))
+        if row.thread_id == threads.get(row.chat_id)
+    ]
     if lock:
         # Lock what the window function chose; rows another worker took meanwhile drop out.
         locked = set(
@@ -280,7 +298,7 @@ async def _gather_digests(
         )
         rows = [r for r in rows if r.id in locked]
     grouped: dict[int, list[int]] = defaultdict(list)
-    for delivery_id, chat_id in rows:
+    for delivery_id, chat_id, _thread in rows:
         grouped[chat_id].append(delivery_id)
     for chat_id, delivery_ids in grouped.items():
         if delivery_ids and delivery_ids[0] == by_chat[chat_id][0]:
@@ -290,8 +308,10 @@ async def _gather_digests(
 async def _claims(
     session: AsyncSession, heads: Sequence[Any], by_chat: dict[int, list[int]]
 ) -> list[Claim]:
-    # id, chat_id, article_id, attempts, the chat's columns, created_at, the chat's options
-    deliveries = {row[0]: ClaimedDelivery(row[0], row[2], row[3], row[_CREATED]) for row in heads}
+    # id, chat_id, article_id, attempts, thread_id, the chat's columns, created_at, its options
+    deliveries = {
+        row[0]: ClaimedDelivery(row[0], row[2], row[3], row[_CREATED], row[4]) for row in heads
+    }
     more = [i for chat_ids in by_chat.values() for i in chat_ids if i not in deliveries]
     if more:
         rows = await session.execute(
@@ -300,13 +320,14 @@ async def _claims(
                 _deliveries.c.article_id,
                 _deliveries.c.attempts,
                 _deliveries.c.created_at,
+                _deliveries.c.thread_id,
             ).where(_deliveries.c.id.in_(more))
         )
-        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2], r[3]) for r in rows}
+        deliveries |= {r[0]: ClaimedDelivery(r[0], r[1], r[2], r[3], r[4]) for r in rows}
     claims = []
     for row in heads:
         chat_id = row[1]
-        telegram_id, kind, language, quiet_start, quiet_end, zone = row[4:10]
+        telegram_id, kind, language, quiet_start, quiet_end, zone = row[5:11]
         target = ChatTarget(
             chat_id,
             telegram_id,

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import (
+    ColumnElement,
     Table,
     and_,
     bindparam,
@@ -28,7 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import subscriptions as subscription_store
 from storage.articles import insert_ignoring_conflicts
+from storage.filtered import Admit, filtered_fan_out, unfiltered
 from storage.models import (
     Article,
     ArticleStatus,
@@ -46,20 +49,18 @@ _deliveries = cast(Table, Delivery.__table__)
 _chats = cast(Table, Chat.__table__)
 
 
-async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: datetime) -> int:
-    """One pending delivery per active chat subscribed to each ready article's category.
+async def fan_out(
+    session: AsyncSession, article_ids: Sequence[int], *, now: datetime, admit: Admit
+) -> int:
+    """One pending delivery per active chat subscribed to each ready article's category,
+    when the subscription's filter (judged by `admit`) lets the article through.
 
     Runs in the transaction that stores the articles. A chat that already has the article's
-    story (from another source) gets nothing new. Returns the deliveries created.
+    story (from another source) gets nothing new. Returns the deliveries created; those that
+    filters held back are counted (storage/filtered.py).
     """
     if not article_ids:
         return 0
-    had = _deliveries.alias("had")
-    story_delivered = (
-        select(literal(1))
-        .where(had.c.chat_id == Subscription.chat_id, had.c.story_id == Article.story_id)
-        .exists()
-    )
     chosen = (
         select(
             Article.id,
@@ -69,24 +70,48 @@ async def fan_out(session: AsyncSession, article_ids: Sequence[int], *, now: dat
             literal(0),
             literal(now, type_=_deliveries.c.next_attempt_at.type),
             literal(now, type_=_deliveries.c.created_at.type),
+            Subscription.thread_id,
         )
         .join(Subscription, Subscription.category_id == Article.category_id)
         .join(Chat, Chat.id == Subscription.chat_id)
-        .where(
-            Article.id.in_(article_ids),
-            Article.status == ArticleStatus.READY,
-            Article.story_id.is_not(None),
-            Chat.active.is_(True),
-            ~story_delivered,  # the unique constraint holds anyway; this skips the work
-        )
+        .where(*_fan_out_conditions(article_ids), unfiltered())
         .order_by(Article.id, Subscription.chat_id)
     )
     statement = insert_ignoring_conflicts(session, _deliveries).from_select(
-        ["article_id", "chat_id", "story_id", "state", "attempts", "next_attempt_at", "created_at"],
+        [
+            "article_id",
+            "chat_id",
+            "story_id",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "thread_id",
+        ],
         chosen,
     )
     result = await session.execute(statement)
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    created = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    filtered = await filtered_fan_out(
+        session, _fan_out_conditions(article_ids), now=now, admit=admit
+    )
+    return created + filtered
+
+
+def _fan_out_conditions(article_ids: Sequence[int]) -> list[ColumnElement[bool]]:
+    had = _deliveries.alias("had")
+    story_delivered = (
+        select(literal(1))
+        .where(had.c.chat_id == Subscription.chat_id, had.c.story_id == Article.story_id)
+        .exists()
+    )
+    return [
+        Article.id.in_(article_ids),
+        Article.status == ArticleStatus.READY,
+        Article.story_id.is_not(None),
+        Chat.active.is_(True),
+        ~story_delivered,  # the unique constraint holds anyway; this skips the work
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +122,8 @@ class Outcome:
     counts towards the attempt limit); FAILED or CANCELLED with `error`. `chat_next_send_at`
     paces the chat; `chat_gone` makes the chat inactive and cancels everything it has waiting;
     `moved_to` gives the chat its new Telegram id (a group that became a supergroup);
-    `chat_briefed_at` is when the chat's daily briefing was sent.
+    `chat_briefed_at` is when the chat's daily briefing was sent; `topic_gone` (a forum
+    topic's id) sends what the chat has for that topic to its General topic from now on.
     """
 
     delivery_ids: tuple[int, ...]
@@ -113,6 +139,7 @@ class Outcome:
     chat_gone: str | None = None
     moved_to: int | None = None
     chat_briefed_at: datetime | None = None
+    topic_gone: int | None = None
 
 
 @dataclass(slots=True)
@@ -195,10 +222,28 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
             briefed,
         )
     for outcome in outcomes:
+        if outcome.topic_gone is not None:
+            await leave_topic(session, outcome.chat_id, outcome.topic_gone)
         if outcome.moved_to is not None:
             await move_chat(session, outcome.chat_id, outcome.moved_to)
         if outcome.chat_gone is not None:
             await deactivate_chat(session, outcome.chat_id, outcome.chat_gone)
+
+
+async def leave_topic(session: AsyncSession, chat_id: int, thread_id: int) -> set[int]:
+    """The chat's forum topic is gone (deleted or closed): its subscriptions, and the posts
+    waiting for it, go to the chat's General topic. Returns the categories moved."""
+    moved = await subscription_store.leave_topic(session, chat_id, thread_id)
+    await session.execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.chat_id == chat_id,
+            _deliveries.c.thread_id == thread_id,
+            _deliveries.c.state.in_(WAITING),
+        )
+        .values(thread_id=None)
+    )
+    return moved
 
 
 def _add_row(rows: _Rows, outcome: Outcome, delivery_id: int) -> None:
@@ -271,14 +316,16 @@ async def move_chat(session: AsyncSession, chat_id: int, new_telegram_id: int) -
         )
         return chat_id
     subscriptions = list(
-        await session.scalars(
-            select(Subscription.category_id).where(Subscription.chat_id == chat_id)
+        await session.execute(
+            select(Subscription.category_id, Subscription.filters).where(
+                Subscription.chat_id == chat_id
+            )
         )
     )
     if subscriptions:
         await session.execute(
             insert_ignoring_conflicts(session, Subscription),
-            [{"chat_id": existing, "category_id": c, "filters": {}} for c in subscriptions],
+            [{"chat_id": existing, "category_id": c, "filters": f or {}} for c, f in subscriptions],
         )
     await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
     waiting = list(

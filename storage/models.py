@@ -270,8 +270,12 @@ class Subscription(Base):
     category_id: Mapped[int] = mapped_column(
         ForeignKey("categories.id", ondelete="CASCADE"), index=True
     )
+    # The chat's word filter for the category (bot/text/filters.py: Filter.stored); {}: none.
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The forum topic its posts go to (None: the chat itself, or a forum's General topic).
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_title: Mapped[str | None] = mapped_column(String(128))
 
 
 class Delivery(Base):
@@ -300,6 +304,7 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # its subscription's topic
 
 
 class ArticleTranslation(Base):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import App, build_application, running
+from bot.services import search as search_service
 from bot.settings import load_settings
 from bot.web import WebServer
 from storage import chats as chat_store
@@ -129,6 +130,7 @@ class Harness:
                         summary=f"ملخص {title}.",
                     )
                 )
+        await search_service.index_missing(self.db.sessions)  # as the poller indexes them
 
 
 @asynccontextmanager

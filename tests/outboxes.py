@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
+from bot.text.filters import admitter
 from storage import deliveries as delivery_store
 from storage.models import (
     Article,
@@ -115,7 +116,9 @@ class Seeder:
             session.add(article)
             await session.flush()
             if fan_out:
-                await delivery_store.fan_out(session, [article.id], now=datetime.now(UTC))
+                await delivery_store.fan_out(
+                    session, [article.id], now=datetime.now(UTC), admit=admitter
+                )
             return article.id, story_id
 
     async def deliveries(self) -> list[Delivery]:

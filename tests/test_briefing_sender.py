@@ -17,6 +17,7 @@ from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.services import reader_options
 from bot.services.subscriptions import ChatRef
+from bot.text.filters import admitter
 from storage import deliveries as delivery_store
 from storage.models import Chat, ChatKind, DeliveryState
 from tests.conftest import Database
@@ -106,7 +107,7 @@ async def stored(
         title, slug, story_id=story_id, source=source, fan_out=False
     )
     async with seed.db.sessions.begin() as session:
-        await delivery_store.fan_out(session, [article_id], now=at)
+        await delivery_store.fan_out(session, [article_id], now=at, admit=admitter)
     return article_id, story
 
 

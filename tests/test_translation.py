@@ -19,6 +19,7 @@ from bot.compose.translate import Translation, Translator
 from bot.deliver.send import Transport
 from bot.deliver.sender import Sender
 from bot.settings import Settings
+from bot.text.filters import admitter
 from storage import deliveries as delivery_store
 from storage.models import ArticleTranslation, Chat
 from tests.conftest import Database
@@ -233,7 +234,7 @@ async def test_readers_of_another_language_get_the_post_translated_once(
     # Another process, another English reader: the stored translation, no new call.
     await reader(seed, 106, "en", translate=True)
     async with database.sessions.begin() as session:
-        await delivery_store.fan_out(session, [article], now=datetime.now(UTC))
+        await delivery_store.fan_out(session, [article], now=datetime.now(UTC), admit=admitter)
     async with sender() as s:
         await drain(s)
     [post] = tg.sent_messages(106)
@@ -270,7 +271,7 @@ async def test_on_any_failure_the_original_is_sent_and_not_asked_again_soon(
         # A second English reader a moment later: the same sender does not ask again.
         await reader(seed, 102, "en", translate=True)
         async with database.sessions.begin() as session:
-            await delivery_store.fan_out(session, [article], now=datetime.now(UTC))
+            await delivery_store.fan_out(session, [article], now=datetime.now(UTC), admit=admitter)
         await drain(s)
     [again] = tg.sent_messages(102)
     assert again.plain_text.startswith(TITLE)
@@ -321,7 +322,9 @@ async def test_a_briefing_of_translated_headlines_says_so(
     for n in range(3):
         article, _ = await seed.article(f"الخبر رقم {n}", fan_out=False)
         async with seed.db.sessions.begin() as session:
-            await delivery_store.fan_out(session, [article], now=clock.now - timedelta(hours=1))
+            await delivery_store.fan_out(
+                session, [article], now=clock.now - timedelta(hours=1), admit=admitter
+            )
     async with sender(clock=clock) as s:
         await settle(s)
         assert llm.requests == []  # held stories are not translated before their briefing

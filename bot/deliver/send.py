@@ -86,10 +86,11 @@ async def send_post(
     paid: bool = False,
     reply_to: int | None = None,
     options: SendOptions = PLAIN_OPTIONS,
+    thread_id: int | None = None,
 ) -> Sent:
     """The post as a photo with its caption when it has one (and the chat takes photos), else
     (or when Telegram cannot take the photo) as a text message; `plain` sends the text
-    without markup.
+    without markup, `thread_id` into that forum topic.
 
     Raises SendFailed with the verdict on the last call's answer.
     """
@@ -105,6 +106,7 @@ async def send_post(
                 paid=paid,
                 reply_to=reply_to,
                 silent=options.silent,
+                thread_id=thread_id,
             )
             return Sent(message_id, SentAs.PHOTO)
         except SendFailed as failure:
@@ -120,6 +122,7 @@ async def send_post(
         reply_to=reply_to,
         silent=options.silent,
         preview=preview_url(post.button_url, options),
+        thread_id=thread_id,
     )
     return Sent(message_id, SentAs.PLAIN if plain else SentAs.TEXT, refused)
 
@@ -141,12 +144,19 @@ async def send_reply_post(
     *,
     reply_to: int | None = None,
     options: SendOptions = PLAIN_OPTIONS,
+    thread_id: int | None = None,
 ) -> Sent:
     """A post sent in answer to a command (/latest, a preview), as plain text when Telegram
     cannot parse its markup. Raises SendFailed."""
     return await with_plain_retry(
         lambda plain: send_post(
-            transport, chat_id, post, plain=plain, reply_to=reply_to, options=options
+            transport,
+            chat_id,
+            post,
+            plain=plain,
+            reply_to=reply_to,
+            options=options,
+            thread_id=thread_id,
         )
     )
 
@@ -162,6 +172,7 @@ async def send_digest(
     options: SendOptions = PLAIN_OPTIONS,
     lead_url: str | None = None,
     sent_as: str = SentAs.DIGEST,
+    thread_id: int | None = None,
 ) -> Sent:
     """A digest: HTML, or `plain_text` without markup; with link previews on, the preview is
     of `lead_url` (its first story's page)."""
@@ -174,6 +185,7 @@ async def send_digest(
         reply_to=None,
         silent=options.silent,
         preview=preview_url(lead_url, options),
+        thread_id=thread_id,
     )
     return Sent(message_id, sent_as)
 
@@ -199,10 +211,21 @@ class Transport:
         reply_to: int | None,
         silent: bool = False,
         preview: str | None = None,
+        thread_id: int | None = None,
     ) -> int:
         """Send a text message; `preview`: the page its link preview shows (None: no
-        preview); `silent`: without a notification."""
-        key = ("sendMessage", text, html, _markup_key(markup), paid, reply_to, silent, preview)
+        preview); `silent`: without a notification; `thread_id`: into that forum topic."""
+        key = (
+            "sendMessage",
+            text,
+            html,
+            _markup_key(markup),
+            paid,
+            reply_to,
+            silent,
+            preview,
+            thread_id,
+        )
         rest = self._encoded.get(key)
         if rest is None:
             shown = {"url": preview} if preview else {"is_disabled": True}
@@ -211,8 +234,8 @@ class Transport:
                 params["parse_mode"] = "HTML"
             if silent:
                 params["disable_notification"] = True
-            rest = self._encode(key, params, markup, paid, reply_to)
-        return await self._send("sendMessage", chat_id, rest)
+            rest = self._encode(key, params, markup, paid, reply_to, thread_id)
+        return await self._send("sendMessage", chat_id, rest, topic=thread_id is not None)
 
     async def send_photo(
         self,
@@ -224,15 +247,16 @@ class Transport:
         paid: bool,
         reply_to: int | None,
         silent: bool = False,
+        thread_id: int | None = None,
     ) -> int:
-        key = ("sendPhoto", photo, caption, _markup_key(markup), paid, reply_to, silent)
+        key = ("sendPhoto", photo, caption, _markup_key(markup), paid, reply_to, silent, thread_id)
         rest = self._encoded.get(key)
         if rest is None:
             params: dict[str, Any] = {"photo": photo, "caption": caption, "parse_mode": "HTML"}
             if silent:
                 params["disable_notification"] = True
-            rest = self._encode(key, params, markup, paid, reply_to)
-        return await self._send("sendPhoto", chat_id, rest, photo=True)
+            rest = self._encode(key, params, markup, paid, reply_to, thread_id)
+        return await self._send("sendPhoto", chat_id, rest, photo=True, topic=thread_id is not None)
 
     def _encode(
         self,
@@ -241,7 +265,10 @@ class Transport:
         markup: Markup | None,
         paid: bool,
         reply_to: int | None,
+        thread_id: int | None,
     ) -> bytes:
+        if thread_id is not None:
+            params["message_thread_id"] = thread_id
         if markup is not None:
             params["reply_markup"] = markup
         if paid:
@@ -253,7 +280,9 @@ class Transport:
             self._encoded.popitem(last=False)
         return rest
 
-    async def _send(self, method: str, chat_id: int, rest: bytes, *, photo: bool = False) -> int:
+    async def _send(
+        self, method: str, chat_id: int, rest: bytes, *, photo: bool = False, topic: bool = False
+    ) -> int:
         try:
             message = await self._api.call_to_chat(method, chat_id, rest)
         except BotApiError as error:
@@ -264,6 +293,7 @@ class Transport:
                     retry_after=error.retry_after,
                     migrate_to_chat_id=error.migrate_to_chat_id,
                     photo=photo,
+                    topic=topic,
                 )
             ) from error
         except BotApiNetworkError as error:

@@ -38,6 +38,7 @@ from bot.deliver.send import (
     send_post,
     with_plain_retry,
 )
+from bot.deliver.topics import tell_topic_left
 from bot.deliver.translations import Translations
 from bot.deliver.verdicts import Judgement, Verdict
 from bot.i18n import choose_language, t
@@ -86,11 +87,11 @@ class Sender:
         self._budget_ready = False
         self._hold_until: float | None = None  # a bot-wide pause to share with other senders
         self._flood = FloodWatch()
-        categories = categories or CategoryCache(sessions)
-        self._book = PostBook(settings, sessions, categories)
+        self._categories = categories or CategoryCache(sessions)
+        self._book = PostBook(settings, sessions, self._categories)
         # Readers' options: daily briefings, translated posts (docs/briefing-and-settings.md).
-        self._briefings = Briefings(sessions, categories)
-        self._translations = Translations(settings, sessions, translator, categories)
+        self._briefings = Briefings(sessions, self._categories)
+        self._translations = Translations(settings, sessions, translator, self._categories)
         self.counts: Counter[str] = Counter()
         """Every outcome since start, by name (sent, http_429, failed …)."""
         self._unsaved: Counter[str] = Counter()
@@ -382,6 +383,16 @@ class Sender:
             sent = await with_plain_retry(attempt)
         except SendFailed as failure:
             metrics.SEND_SECONDS.observe(time.perf_counter() - started)
+            if failure.judgement.verdict is Verdict.TOPIC_GONE and claim.thread_id is not None:
+                await tell_topic_left(
+                    self._transport,
+                    self._sessions,
+                    self._categories,
+                    chat,
+                    claim.thread_id,
+                    default_language=self._settings.default_language,
+                    slot=self._send_slot,
+                )
             return self._judged(claim, failure.judgement)
         metrics.SEND_SECONDS.observe(time.perf_counter() - started)
         outcome = self._sent(claim, sent)
@@ -422,11 +433,18 @@ class Sender:
                 options=options,
                 lead_url=lead,
                 sent_as=SentAs.BRIEFING,
+                thread_id=claim.thread_id,
             )
         if not claim.is_digest:
             post = posts[claim.deliveries[0].article_id]
             sent = await send_post(
-                self._transport, chat_id, post.rendered, plain=plain, paid=paid, options=options
+                self._transport,
+                chat_id,
+                post.rendered,
+                plain=plain,
+                paid=paid,
+                options=options,
+                thread_id=claim.thread_id,
             )
             if sent.photo_refused:
                 self._count("photo_fallback")
@@ -442,6 +460,7 @@ class Sender:
             paid=paid,
             options=options,
             lead_url=lead,
+            thread_id=claim.thread_id,
         )
 
     def _sent(self, claim: Claim, sent: Sent) -> Outcome:
@@ -495,6 +514,24 @@ class Sender:
                 next_attempt_at=now,
                 error=judgement.reason,
                 moved_to=judgement.new_chat_id,
+            )
+        if verdict is Verdict.TOPIC_GONE and claim.thread_id is not None:
+            self._count("topic_gone")
+            log.info(
+                "chat %s: topic %s is gone, its posts go to General: %s",
+                chat.telegram_id,
+                claim.thread_id,
+                judgement.reason,
+                extra={"chat_id": chat.telegram_id},
+            )
+            return Outcome(
+                claim.ids,
+                chat.id,
+                DeliveryState.PENDING,
+                next_attempt_at=now,
+                error=judgement.reason,
+                chat_next_send_at=now + chat_spacing(self._settings, chat.kind),
+                topic_gone=claim.thread_id,
             )
         if verdict is Verdict.CHAT_GONE:
             self._count("chat_gone")

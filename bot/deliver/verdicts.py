@@ -16,6 +16,7 @@ class Verdict(StrEnum):
     MIGRATED = "migrated"  # the group is now a supergroup with another id
     BAD_MARKUP = "bad_markup"  # can't parse entities: resend as plain text
     BAD_PHOTO = "bad_photo"  # Telegram could not take the photo: send the text post
+    TOPIC_GONE = "topic_gone"  # the forum topic was deleted or closed: use the General topic
     FAILED = "failed"  # any other refusal: do not retry
 
 
@@ -42,6 +43,8 @@ _GONE: Final = (
     "user is deactivated",
     "chat is deactivated",
 )
+# A send to a forum topic (message_thread_id) that is no more: deleted, or closed to the bot.
+_TOPIC: Final = ("message thread not found", "topic_closed", "topic_deleted")
 _MARKUP: Final = ("can't parse entities", "can't find end", "unsupported start tag")
 _PHOTO: Final = (
     "wrong file identifier",
@@ -63,8 +66,10 @@ def judge_answer(
     retry_after: float | None = None,
     migrate_to_chat_id: int | None = None,
     photo: bool = False,
+    topic: bool = False,
 ) -> Judgement:
-    """The verdict on an error answer of Telegram's (`photo`: to a sendPhoto)."""
+    """The verdict on an error answer of Telegram's (`photo`: to a sendPhoto; `topic`: to a
+    send into a forum topic)."""
     reason = f"{status}: {description}"[:1000]
     if status == 429 or retry_after is not None:
         return Judgement(Verdict.THROTTLED, reason, retry_after=retry_after or 1.0)
@@ -74,6 +79,8 @@ def judge_answer(
         return Judgement(Verdict.CHAT_GONE, reason)
     if status == 400:
         text = description.lower()
+        if topic and any(fragment in text for fragment in _TOPIC):
+            return Judgement(Verdict.TOPIC_GONE, reason)
         if any(fragment in text for fragment in _GONE):
             return Judgement(Verdict.CHAT_GONE, reason)
         if any(fragment in text for fragment in _MARKUP):
@@ -90,8 +97,9 @@ def judge_network(reason: str) -> Judgement:
     return Judgement(Verdict.TRANSIENT, reason[:1000])
 
 
-def judge(error: TelegramError, *, photo: bool = False) -> Judgement:
-    """The verdict on a python-telegram-bot error (`photo`: it was a sendPhoto)."""
+def judge(error: TelegramError, *, photo: bool = False, topic: bool = False) -> Judgement:
+    """The verdict on a python-telegram-bot error (`photo`: it was a sendPhoto; `topic`: it
+    went to a forum topic)."""
     if isinstance(error, RetryAfter):
         return judge_answer(429, error.message, retry_after=_seconds(error.retry_after))
     if isinstance(error, ChatMigrated):
@@ -99,7 +107,7 @@ def judge(error: TelegramError, *, photo: bool = False) -> Judgement:
     if isinstance(error, Forbidden):
         return judge_answer(403, error.message)
     if isinstance(error, BadRequest):
-        return judge_answer(400, error.message, photo=photo)
+        return judge_answer(400, error.message, photo=photo, topic=topic)
     return judge_network(f"{type(error).__name__}: {error.message}")
 
 

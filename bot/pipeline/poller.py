@@ -25,8 +25,10 @@ from bot.pipeline.articles import Pipeline, Processed
 from bot.pipeline.read import Read, ReadError, SourceInfo
 from bot.pipeline.read_kinds import read_source
 from bot.pipeline.writes import PollWriter
+from bot.services import search as search_service
 from bot.services.catalog import CategoryCache
 from bot.settings import Settings
+from bot.text.filters import admitter
 from storage import articles as article_store
 from storage import deliveries as delivery_store
 from storage import sources as source_store
@@ -239,6 +241,11 @@ class Poller:
     ) -> PollOutcome:
         assert read.feed is not None
         articles = processed.articles
+        searchable = {  # made before the write turn: the words of what can be searched
+            a.guid_key: search_service.document(a.title, a.headline, a.summary)
+            for a in articles
+            if a.status is ArticleStatus.READY
+        }
         async with self._writer.transaction() as session:
             stored = await article_store.insert_articles(session, job.id, articles)
             new = sum(
@@ -249,7 +256,10 @@ class Poller:
                 for a in articles
                 if a.guid_key in stored and a.status is ArticleStatus.READY
             ]
-            queued = await delivery_store.fan_out(session, ready, now=now)
+            queued = await delivery_store.fan_out(session, ready, now=now, admit=admitter)
+            await search_service.index_documents(
+                session, {stored[key]: words for key, words in searchable.items() if key in stored}
+            )
             await source_store.record_success(
                 session,
                 job.id,

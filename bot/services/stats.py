@@ -12,6 +12,7 @@ both fronts label it so.
 * deliveries: sent today (a post or a digest, by `sent_at`), pending now (waiting or being
   sent, whenever queued), failed today (the sender's daily counter);
 * 429s today: Telegram's "too many requests" answers (the sender's daily counter);
+* filtered out today: posts a chat's word filter kept from it (fan-out's daily counter);
 * median fetch → send: over the deliveries sent today, from the article's fetch to the send.
 """
 
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.sources import source_states
 from storage import counters as counter_store
 from storage import stats as stat_store
+from storage.filtered import FILTERED_COUNTER
 from storage.models import ChatKind
 
 SOURCE_STATES = ("ok", "failing", "paused", "new")
@@ -43,6 +45,7 @@ class Stats:
     pending: int
     failed_today: int
     http_429_today: int
+    filtered_today: int
     median_fetch_to_send: timedelta | None  # None: nothing sent today
 
     @property
@@ -77,6 +80,7 @@ async def collect_stats(session: AsyncSession, now: datetime) -> Stats:
         pending=await stat_store.pending_deliveries(session),
         failed_today=counts.get("failed", 0),
         http_429_today=counts.get("http_429", 0),
+        filtered_today=counts.get(FILTERED_COUNTER, 0),
         median_fetch_to_send=timedelta(seconds=statistics.median(waits)) if waits else None,
     )
 

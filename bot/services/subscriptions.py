@@ -30,6 +30,14 @@ class ChatRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Topic:
+    """A forum topic of a supergroup: its thread id, and its name when the update showed it."""
+
+    thread_id: int
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     found: list[Category]
     unknown: list[str]
@@ -81,6 +89,38 @@ async def subscribe(session: AsyncSession, ref: ChatRef, category_ids: Sequence[
     return await subscription_store.subscribe(session, chat.id, category_ids)
 
 
+async def subscribe_in(
+    session: AsyncSession, ref: ChatRef, category_ids: Sequence[int], topic: Topic | None
+) -> tuple[set[int], set[int]]:
+    """Subscribe the chat with its posts of these categories going into `topic` (None: the
+    chat itself, or a forum's General topic); (the categories newly subscribed, those that
+    were already and now go there instead)."""
+    chat = await ensure_chat(session, ref)
+    thread_id, title = await _placed(session, chat.id, topic)
+    new = await subscription_store.subscribe(
+        session, chat.id, category_ids, thread_id=thread_id, thread_title=title
+    )
+    moved = await subscription_store.place(
+        session, chat.id, set(category_ids) - new, thread_id, title
+    )
+    if thread_id is not None and title is not None:
+        await subscription_store.name_topic(session, chat.id, thread_id, title)
+    return new, moved
+
+
+async def _placed(
+    session: AsyncSession, chat_row_id: int, topic: Topic | None
+) -> tuple[int | None, str | None]:
+    """The thread id and name to keep for `topic` (a name seen before when this update did
+    not show one)."""
+    if topic is None:
+        return None, None
+    title = topic.title or await subscription_store.topic_title(
+        session, chat_row_id, topic.thread_id
+    )
+    return topic.thread_id, title
+
+
 async def unsubscribe(
     session: AsyncSession, telegram_id: int, category_ids: Sequence[int] | None
 ) -> set[int]:
@@ -91,10 +131,16 @@ async def unsubscribe(
     return await subscription_store.unsubscribe(session, chat.id, category_ids)
 
 
-async def toggle(session: AsyncSession, ref: ChatRef, category_id: int) -> tuple[bool, set[int]]:
-    """Flip one subscription; whether the chat is now subscribed, and all it follows."""
+async def toggle(
+    session: AsyncSession, ref: ChatRef, category_id: int, topic: Topic | None = None
+) -> tuple[bool, set[int]]:
+    """Flip one subscription (a new one goes into `topic`); whether the chat is now
+    subscribed, and all it follows."""
     chat = await ensure_chat(session, ref)
     if not await subscription_store.unsubscribe(session, chat.id, [category_id]):
-        await subscription_store.subscribe(session, chat.id, [category_id])
+        thread_id, title = await _placed(session, chat.id, topic)
+        await subscription_store.subscribe(
+            session, chat.id, [category_id], thread_id=thread_id, thread_title=title
+        )
     now = await subscription_store.subscribed_category_ids(session, chat.id)
     return category_id in now, now

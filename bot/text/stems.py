@@ -48,3 +48,23 @@ def _undouble(word: str) -> str:
     if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
         return word[:-1]
     return word
+
+
+# Words ending in s that are not plurals, or whose plural is themselves (news, series).
+_INVARIANT_PLURALS: Final = frozenset(
+    {"news", "series", "species", "means", "chaos", "bias", "gas", "atlas", "canvas", "lens"}
+)
+
+
+def singular_english(word: str) -> str:
+    """A folded English word without a simple plural ending: "strikes" → "strike",
+    "cities" → "city", "boxes" → "box"; "news", "crisis", "politics" stay as they are."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha() or word in _INVARIANT_PLURALS:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses") or word.endswith(("xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
+        return word[:-1]
+    return word

@@ -16,8 +16,10 @@ query string, JSON, form data (values of object parameters JSON-encoded, as pyth
 sends them) or multipart form data (uploads, `attach://<name>` references).
 
 Chats, users and memberships are scripted (`add_chat`, `add_user`, `set_member`,
-`upgrade_to_supergroup`); updates are injected (`inject_message`, `inject_callback`,
-`inject_my_chat_member`, `inject_channel_post`, `inject_raw`) and handed out by `getUpdates`
+`upgrade_to_supergroup`, forum topics with `add_chat(..., is_forum=True)` and `create_topic`,
+`close_topic`, `delete_topic`: see tests/fakes/telegram_topics.py); updates are injected
+(`inject_message`, `inject_callback`, `inject_my_chat_member`, `inject_channel_post`,
+`inject_inline_query`, `inject_raw`) and handed out by `getUpdates`
 until an offset confirms them. Everything the bot asks is recorded (`requests`, `calls`,
 `sent_messages`, `commands`; `take_records` hands them over and forgets them, for long runs).
 Errors come on demand (`fail_next` with an `ApiError`) or at random (`fail_randomly`), answers
@@ -49,6 +51,12 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.web import WebServer
+from tests.fakes.telegram_topics import (
+    ForumTopics,
+    InlineAnswerError,
+    TopicError,
+    check_inline_answer,
+)
 
 Json = dict[str, Any]
 
@@ -96,6 +104,7 @@ JSON_PARAMS = frozenset(
         "media",
         "permissions",
         "results",
+        "button",
     }
 )
 _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -482,6 +491,12 @@ class SentMessage:
     deleted: bool = False
     document: str | UploadedFile | None = None
 
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic the message went to (None: the chat, or its General topic)."""
+        thread: int | None = self.message.get("message_thread_id")
+        return thread
+
 
 @dataclass(slots=True)
 class _Chat:
@@ -492,6 +507,7 @@ class _Chat:
     first_name: str | None = None
     last_name: str | None = None
     migrated_to: int | None = None
+    is_forum: bool = False
 
     def json(self) -> Json:
         chat: Json = {"id": self.id, "type": self.type}
@@ -499,6 +515,8 @@ class _Chat:
             value = getattr(self, key)
             if value is not None:
                 chat[key] = value
+        if self.is_forum:
+            chat["is_forum"] = True
         return chat
 
 
@@ -620,6 +638,13 @@ class FakeTelegram:
         self.throttled: Counter[str] = Counter()
         """429s answered by the rate limits, by the bucket that ran dry: overall/chat/group."""
         self.callback_answers: dict[str, Json] = {}
+        self.inline_answers: dict[str, Json] = {}
+        """answerInlineQuery parameters by inline query id."""
+        self.inline_mode = True
+        """What getMe says of `supports_inline_queries` (BotFather's /setinline)."""
+        self.topics = ForumTopics()
+        self._inline_queries: dict[str, bool] = {}  # id: answered
+        self._next_inline = 5_151_000_000_000_000_001
         self.webhook: Json | None = None
         self._users: dict[int, Json] = {}
         self._chats: dict[int, _Chat] = {}
@@ -655,6 +680,7 @@ class FakeTelegram:
             "deleteMessage": self._delete_message,
             "sendChatAction": self._send_chat_action,
             "answerCallbackQuery": self._answer_callback_query,
+            "answerInlineQuery": self._answer_inline_query,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -745,6 +771,7 @@ class FakeTelegram:
         title: str | None = None,
         username: str | None = None,
         bot_status: str | None = None,
+        is_forum: bool = False,
         **bot_rights: bool,
     ) -> Json:
         """Make a chat known (a Chat object, returned).
@@ -753,11 +780,13 @@ class FakeTelegram:
         member of a new chat, an administrator allowed to post in a channel; `bot_status`
         ("left", "kicked", "administrator", ...) and `bot_rights` (can_post_messages=False, ...)
         say otherwise. Sending to a private chat whose bot status is "kicked" answers 403
-        "bot was blocked by the user".
+        "bot was blocked by the user". `is_forum`: a supergroup with topics (`create_topic`).
         """
         if type not in CHAT_TYPES:
             raise ValueError(f"chat type must be one of {sorted(CHAT_TYPES)}, not {type!r}")
-        chat = _Chat(chat_id, type, username=username)
+        if is_forum and type != "supergroup":
+            raise ValueError("only a supergroup can be a forum")
+        chat = _Chat(chat_id, type, username=username, is_forum=is_forum)
         if type == "private":
             user = self._users.get(chat_id) or self.add_user(chat_id, username=username)
             chat.first_name = user["first_name"]
@@ -798,12 +827,47 @@ class FakeTelegram:
                 self._members[(new_chat_id, user_id)] = dict(member)
         return new
 
+    def create_topic(self, chat_id: int, name: str, *, by: int | None = None) -> int:
+        """A new topic in a forum, opened by user `by` (the bot by default); its thread id
+        (the id of its first message, which carries `forum_topic_created`)."""
+        chat = self._chats[chat_id]
+        if not chat.is_forum:
+            raise ValueError(f"chat {chat_id} is not a forum: add_chat(..., is_forum=True)")
+        sender = self._user(by) if by is not None else self.bot_user
+        first = self._new_message(chat, sender, **ForumTopics.created_message(name))
+        thread_id: int = first["message_id"]
+        first["message_thread_id"] = thread_id
+        first["is_topic_message"] = True
+        self.topics.add(chat_id, thread_id, name)
+        return thread_id
+
+    def close_topic(self, chat_id: int, thread_id: int, *, closed: bool = True) -> None:
+        """Close (or, with closed=False, reopen) a topic: sends into it answer TOPIC_CLOSED."""
+        topic = self.topics.get(chat_id, thread_id)
+        if topic is None:
+            raise KeyError(f"no topic {thread_id} in chat {chat_id}")
+        topic.closed = closed
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Delete a topic: sends into it answer "message thread not found"."""
+        topic = self.topics.get(chat_id, thread_id)
+        if topic is None:
+            raise KeyError(f"no topic {thread_id} in chat {chat_id}")
+        topic.deleted = True
+
     # -- scripting: updates --
 
     def inject_message(
-        self, chat_id: int, user_id: int, text: str, *, reply_to_message_id: int | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
     ) -> Json:
-        """A user's text message (bot_command entities for /cmd and /cmd@bot); the update."""
+        """A user's text message (bot_command entities for /cmd and /cmd@bot), in the forum
+        topic `thread_id` if given (which need not exist: a stale one, say); the update."""
         chat = self._chat_for_injection(chat_id, user_id)
         if chat.type == "channel":
             raise ValueError("use inject_channel_post for a channel")
@@ -813,7 +877,31 @@ class FakeTelegram:
             message["entities"] = entities
         if reply_to_message_id is not None:
             message["reply_to_message"] = self._messages[(chat_id, reply_to_message_id)]
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            if chat.is_forum:
+                message["is_topic_message"] = True
+                first = self._messages.get((chat_id, thread_id))
+                if reply_to_message_id is None and first is not None:
+                    message["reply_to_message"] = first
         return self._push({"message": message})
+
+    def inject_inline_query(
+        self, user_id: int, query: str, *, offset: str = "", chat_type: str = "sender"
+    ) -> Json:
+        """A user typing `@bot query` (an inline query); the update. The query id is
+        `update["inline_query"]["id"]`; answerInlineQuery accepts it once."""
+        query_id = str(self._next_inline)
+        self._next_inline += 1
+        self._inline_queries[query_id] = False
+        inline = {
+            "id": query_id,
+            "from": self._user(user_id),
+            "query": query,
+            "offset": offset,
+            "chat_type": chat_type,
+        }
+        return self._push({"inline_query": inline})
 
     def add_file(
         self, content: bytes, file_name: str, mime_type: str = "application/octet-stream"
@@ -1408,7 +1496,7 @@ class FakeTelegram:
         return self.bot_user | {
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -1456,14 +1544,32 @@ class FakeTelegram:
         kinds = [key for key in update if key != "update_id"]
         return not kinds or kinds[0] in self._allowed_updates
 
+    def _thread(self, chat: _Chat, params: Json, replied: Json | None) -> Json:
+        """The topic fields of a message sent with these parameters (a reply without a
+        thread id goes to its message's topic); _Reject as Telegram answers a bad topic."""
+        thread = _int(params, "message_thread_id")
+        if thread is None and replied is not None and replied.get("is_topic_message"):
+            thread = replied.get("message_thread_id")
+        if thread is None:
+            return {}
+        member = self._members.get((chat.id, self.bot_id), {})
+        may_manage = member.get("status") == "creator" or bool(member.get("can_manage_topics"))
+        try:
+            self.topics.check(chat.id, thread, is_forum=chat.is_forum, may_manage=may_manage)
+        except TopicError as error:
+            raise _bad(str(error)) from None
+        return {"message_thread_id": thread, "is_topic_message": True}
+
     async def _send_message(self, params: Json) -> Json:
         chat = self._writable_chat(params)
         plain, entities = self._message_text(params)
         markup = self._markup(params)
+        replied = self._replied(chat, params)
         message = self._new_message(
             chat,
             self._sender(chat),
-            reply_to_message=self._replied(chat, params),
+            **self._thread(chat, params, replied),
+            reply_to_message=replied,
             text=plain,
             entities=entities or None,
             reply_markup=self._inline_only(markup),
@@ -1523,10 +1629,12 @@ class FakeTelegram:
             limit=CAPTION_MAX,
             too_long="message caption is too long",
         )
+        replied = self._replied(chat, params)
         message = self._new_message(
             chat,
             self._sender(chat),
-            reply_to_message=self._replied(chat, params),
+            **self._thread(chat, params, replied),
+            reply_to_message=replied,
             **{field: describe(media)},
             caption=plain or None,
             caption_entities=entities or None,
@@ -1623,7 +1731,8 @@ class FakeTelegram:
         return True
 
     async def _send_chat_action(self, params: Json) -> bool:
-        self._writable_chat(params)
+        chat = self._writable_chat(params)
+        self._thread(chat, params, None)
         return True
 
     async def _answer_callback_query(self, params: Json) -> bool:
@@ -1632,6 +1741,18 @@ class FakeTelegram:
             raise _bad("query is too old and response timeout expired or query ID is invalid")
         self._callbacks[query_id] = True
         self.callback_answers[query_id] = params
+        return True
+
+    async def _answer_inline_query(self, params: Json) -> bool:
+        query_id = str(params.get("inline_query_id") or "")
+        if self._inline_queries.get(query_id, True):
+            raise _bad("query is too old and response timeout expired or query ID is invalid")
+        try:
+            check_inline_answer(params, parse_html)
+        except InlineAnswerError as error:
+            raise _bad(str(error)) from None
+        self._inline_queries[query_id] = True
+        self.inline_answers[query_id] = params
         return True
 
     def _commands_key(self, params: Json) -> tuple[tuple[Any, ...], str]:
